@@ -1,0 +1,6 @@
+export * from "./duration";
+export * from "./env";
+export * from "./http";
+export * from "./keys";
+export * from "./log";
+export * from "./redis";

@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, type KeyLike } from "jose";
+import { ConfigError, type EnvReader } from "./env";
+
+/** Who signs: the gateway (subgraph contexts, its calls to the session service), auth (its calls to the session service), session (access tokens). */
+export const KEY_ROLES = ["gateway", "auth", "session"] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
+
+export interface RoleKeys {
+  /** Absent where a deployment mounts only public keys for this role. */
+  privateJwk?: JWK;
+  publicJwks: JSONWebKeySet;
+}
+
+export interface KeyMaterial {
+  development: boolean;
+  roles: Record<KeyRole, RoleKeys>;
+}
+
+export interface SigningKey {
+  kid: string;
+  key: KeyLike | Uint8Array;
+}
+
+export const SIGNING_ALGORITHM = "EdDSA";
+const DEVELOPMENT_MARKER = "DEVELOPMENT";
+const privateFile = (role: KeyRole) => `${role}.private.json`;
+const publicFile = (role: KeyRole) => `${role}.public.json`;
+
+/** Where development key material lives: git-ignored, shared by the local services. */
+export const DEVELOPMENT_KEYS_DIR = path.resolve(__dirname, "../../../.keys/development");
+
+export async function generateKeyMaterial(development: boolean): Promise<KeyMaterial> {
+  const entries = await Promise.all(
+    KEY_ROLES.map(async (role) => {
+      const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALGORITHM, { crv: "Ed25519", extractable: true });
+      const kid = `${role}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+      const meta = { kid, alg: SIGNING_ALGORITHM, use: "sig" };
+      const keys: RoleKeys = {
+        privateJwk: { ...(await exportJWK(privateKey)), ...meta },
+        publicJwks: { keys: [{ ...(await exportJWK(publicKey)), ...meta }] },
+      };
+      return [role, keys] as const;
+    }),
+  );
+  return { development, roles: Object.fromEntries(entries) as Record<KeyRole, RoleKeys> };
+}
+
+export async function writeKeyMaterial(dir: string, material: KeyMaterial): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const role of KEY_ROLES) {
+    const keys = material.roles[role];
+    if (keys.privateJwk) await writeFile(path.join(dir, privateFile(role)), JSON.stringify(keys.privateJwk, null, 2) + "\n", { mode: 0o600 });
+    await writeFile(path.join(dir, publicFile(role)), JSON.stringify(keys.publicJwks, null, 2) + "\n");
+  }
+  if (material.development) await writeFile(path.join(dir, DEVELOPMENT_MARKER), "generated for local development; never use in production\n");
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new ConfigError("KEYS_DIR", `cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+export async function readKeyMaterial(dir: string): Promise<KeyMaterial> {
+  const entries = await Promise.all(
+    KEY_ROLES.map(async (role) => {
+      const publicJwks = await readJson<JSONWebKeySet>(path.join(dir, publicFile(role)));
+      if (!publicJwks || !Array.isArray(publicJwks.keys)) {
+        throw new ConfigError("KEYS_DIR", `${path.join(dir, publicFile(role))} is missing or not a JWKS (run "pnpm keys ${dir}")`);
+      }
+      const privateJwk = await readJson<JWK>(path.join(dir, privateFile(role)));
+      return [role, privateJwk ? { privateJwk, publicJwks } : { publicJwks }] as const;
+    }),
+  );
+  const development = (await readFile(path.join(dir, DEVELOPMENT_MARKER)).catch(() => null)) !== null;
+  return { development, roles: Object.fromEntries(entries) as Record<KeyRole, RoleKeys> };
+}
+
+/** Generates development keys once; concurrent first starts agree on one set because the folder appears by an atomic rename. */
+export async function ensureDevelopmentKeys(dir: string = DEVELOPMENT_KEYS_DIR): Promise<KeyMaterial> {
+  const existing = await readKeyMaterial(dir).catch(() => null);
+  if (existing) return existing;
+  const staging = `${dir}.${process.pid}.${randomUUID()}`;
+  await writeKeyMaterial(staging, await generateKeyMaterial(true));
+  await mkdir(path.dirname(dir), { recursive: true });
+  try {
+    await rename(staging, dir);
+  } catch {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return readKeyMaterial(dir);
+}
+
+/** Production reads KEYS_DIR and refuses development keys; development falls back to the generated folder. */
+export async function loadKeyMaterial(env: EnvReader): Promise<KeyMaterial> {
+  const dir = env.optional("KEYS_DIR");
+  if (env.isProduction()) {
+    if (dir === undefined) throw new ConfigError("KEYS_DIR", 'required when NODE_ENV=production (generate a set with "pnpm keys <dir>")');
+    const material = await readKeyMaterial(dir);
+    if (material.development) throw new ConfigError("KEYS_DIR", `${dir} holds development keys, refused when NODE_ENV=production`);
+    return material;
+  }
+  return dir === undefined ? ensureDevelopmentKeys() : readKeyMaterial(dir);
+}
+
+export async function importSigningKey(material: KeyMaterial, role: KeyRole): Promise<SigningKey> {
+  const jwk = material.roles[role].privateJwk;
+  if (!jwk || typeof jwk.kid !== "string") {
+    throw new ConfigError("KEYS_DIR", `the ${role} private key (${privateFile(role)}) is missing or has no kid`);
+  }
+  return { kid: jwk.kid, key: await importJWK(jwk, SIGNING_ALGORITHM) };
+}
+
+export function publicKeys(material: KeyMaterial, role: KeyRole): JSONWebKeySet {
+  return material.roles[role].publicJwks;
+}

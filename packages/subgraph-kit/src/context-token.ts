@@ -1,0 +1,84 @@
+import { SignJWT, jwtVerify, createLocalJWKSet, errors, type JSONWebKeySet, type JWTPayload, type KeyLike } from "jose";
+import { ANONYMOUS, type Identity } from "./identity";
+
+export const CONTEXT_ISSUER = "fedsession-gateway";
+export const CONTEXT_TYPE = "fedsession-context+jwt";
+export const CONTEXT_ALGORITHM = "EdDSA";
+/** Long enough for a slow query plan, short enough that a captured header is soon useless. */
+export const CONTEXT_LIFETIME_SECONDS = 60;
+
+export interface ContextSigningKey {
+  kid: string;
+  key: KeyLike | Uint8Array;
+}
+
+interface ContextClaims extends JWTPayload {
+  perms?: string[];
+  sid?: string;
+}
+
+/** Signs the identity for one subgraph (`aud`), valid for CONTEXT_LIFETIME_SECONDS from `now`. */
+export async function signContext(identity: Identity, audience: string, signingKey: ContextSigningKey, now: Date = new Date()): Promise<string> {
+  const claims: ContextClaims = identity.authenticated ? { perms: [...identity.permissions], sid: identity.sessionId } : { perms: [] };
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: CONTEXT_ALGORITHM, typ: CONTEXT_TYPE, kid: signingKey.kid })
+    .setIssuer(CONTEXT_ISSUER)
+    .setAudience(audience)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + CONTEXT_LIFETIME_SECONDS);
+  if (identity.authenticated) jwt.setSubject(identity.userId);
+  return jwt.sign(signingKey.key);
+}
+
+export type ContextTokenFailure = "expired" | "invalid";
+
+export class ContextTokenError extends Error {
+  constructor(
+    readonly reason: ContextTokenFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ContextTokenError";
+  }
+}
+
+export interface ContextTokenVerifierOptions {
+  /** The gateway's public keys: enough to verify, never to sign. */
+  jwks: JSONWebKeySet;
+  /** This subgraph's name in the supergraph; tokens for other subgraphs are refused. */
+  audience: string;
+  currentDate?: () => Date;
+}
+
+/** Verifies a context JWS with algorithm, issuer, audience, type and lifetime pinned. */
+export function createContextTokenVerifier(options: ContextTokenVerifierOptions) {
+  const keySet = createLocalJWKSet(options.jwks);
+  return async (token: string): Promise<Identity> => {
+    let payload: ContextClaims;
+    try {
+      ({ payload } = await jwtVerify<ContextClaims>(token, keySet, {
+        algorithms: [CONTEXT_ALGORITHM],
+        issuer: CONTEXT_ISSUER,
+        audience: options.audience,
+        typ: CONTEXT_TYPE,
+        requiredClaims: ["iat", "exp", "perms"],
+        maxTokenAge: CONTEXT_LIFETIME_SECONDS,
+        currentDate: options.currentDate?.(),
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new ContextTokenError("expired", "gateway context expired");
+      throw new ContextTokenError("invalid", "gateway context is not valid");
+    }
+    if ((payload.exp as number) - (payload.iat as number) > CONTEXT_LIFETIME_SECONDS) {
+      throw new ContextTokenError("invalid", "gateway context lives longer than allowed");
+    }
+    const permissions = payload.perms;
+    if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === "string")) {
+      throw new ContextTokenError("invalid", "gateway context permissions are malformed");
+    }
+    if (payload.sub === undefined) return ANONYMOUS;
+    if (typeof payload.sid !== "string") throw new ContextTokenError("invalid", "gateway context has a user but no session");
+    return { authenticated: true, userId: payload.sub, permissions, sessionId: payload.sid };
+  };
+}

@@ -1,0 +1,83 @@
+import { generateKeyMaterial, importSigningKey, publicKeys } from "@fedsession/runtime";
+import { TestClock } from "@fedsession/testing";
+import {
+  ANONYMOUS,
+  GATEWAY_CONTEXT_HEADER,
+  GatewayRequestRejected,
+  SESSION_ID_HEADER,
+  USER_ID_HEADER,
+  USER_PERMISSIONS_HEADER,
+  createGatewayRequestVerifier,
+  signContext,
+  type ContextSigningKey,
+  type Identity,
+} from "../src";
+
+const alice: Identity = { authenticated: true, userId: "u-alice", permissions: ["documents:read"], sessionId: "s-1" };
+
+function headersFor(identity: Identity, token: string): string[] {
+  const raw = [GATEWAY_CONTEXT_HEADER, token];
+  if (identity.authenticated) {
+    raw.push(USER_ID_HEADER, identity.userId, USER_PERMISSIONS_HEADER, identity.permissions.join(","), SESSION_ID_HEADER, identity.sessionId);
+  }
+  return raw;
+}
+
+describe("gateway request verification", () => {
+  const clock = new TestClock();
+  let gatewayKey: ContextSigningKey;
+  let strangerKey: ContextSigningKey;
+  let verify: (raw: readonly string[]) => Promise<Identity>;
+
+  beforeAll(async () => {
+    const material = await generateKeyMaterial(true);
+    gatewayKey = await importSigningKey(material, "gateway");
+    strangerKey = await importSigningKey(await generateKeyMaterial(true), "gateway");
+    verify = createGatewayRequestVerifier({ jwks: publicKeys(material, "gateway"), audience: "documents", currentDate: clock.now });
+  });
+
+  const rejection = (raw: readonly string[]) => verify(raw).then(() => "accepted", (error: GatewayRequestRejected) => error.reason);
+
+  it("accepts a signed user context whose plain headers match", async () => {
+    const token = await signContext(alice, "documents", gatewayKey, clock.now());
+    await expect(verify(headersFor(alice, token))).resolves.toEqual(alice);
+  });
+
+  it("accepts a signed anonymous context, telling the gateway apart from anyone else", async () => {
+    const token = await signContext(ANONYMOUS, "documents", gatewayKey, clock.now());
+    await expect(verify(headersFor(ANONYMOUS, token))).resolves.toEqual(ANONYMOUS);
+  });
+
+  it("refuses bare identity headers without a signed context", async () => {
+    await expect(rejection([USER_ID_HEADER, "u-alice", USER_PERMISSIONS_HEADER, "users:admin"])).resolves.toBe("missing-context");
+  });
+
+  it("refuses a context signed by a key the gateway does not publish", async () => {
+    const token = await signContext(alice, "documents", strangerKey, clock.now());
+    await expect(rejection(headersFor(alice, token))).resolves.toBe("invalid-context");
+  });
+
+  it("refuses a context signed for another subgraph", async () => {
+    const token = await signContext(alice, "auth", gatewayKey, clock.now());
+    await expect(rejection(headersFor(alice, token))).resolves.toBe("invalid-context");
+  });
+
+  it("refuses an expired context", async () => {
+    const token = await signContext(alice, "documents", gatewayKey, clock.now());
+    clock.advance(61_000);
+    await expect(rejection(headersFor(alice, token))).resolves.toBe("expired-context");
+  });
+
+  it("refuses plain headers that disagree with the signed claims", async () => {
+    const token = await signContext(alice, "documents", gatewayKey, clock.now());
+    const raw = headersFor(alice, token).map((value) => (value === "documents:read" ? "documents:read,users:admin" : value));
+    await expect(rejection(raw)).resolves.toBe("header-mismatch");
+    const anonymousToken = await signContext(ANONYMOUS, "documents", gatewayKey, clock.now());
+    await expect(rejection([GATEWAY_CONTEXT_HEADER, anonymousToken, "X-User-Id", "u-alice"])).resolves.toBe("header-mismatch");
+  });
+
+  it("refuses a duplicated identity header, whatever its case", async () => {
+    const token = await signContext(alice, "documents", gatewayKey, clock.now());
+    await expect(rejection([...headersFor(alice, token), "X-USER-ID", "u-mallory"])).resolves.toBe("duplicate-header");
+  });
+});
