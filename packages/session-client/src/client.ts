@@ -1,0 +1,55 @@
+import { SERVICE_TOKEN_HEADER, signServiceToken, type ContextSigningKey, type ServiceName } from "@fedsession/subgraph-kit";
+import {
+  CREATE_SESSION_PATH,
+  RESOLVE_SESSION_PATH,
+  type CreateSessionRequest,
+  type CreateSessionResponse,
+  type ResolveSessionResponse,
+  type ResolvedSession,
+} from "./protocol";
+
+/** The session service could not answer (down, timed out, or its store failed): callers must not guess. */
+export class SessionServiceUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SessionServiceUnavailable";
+  }
+}
+
+export interface SessionServiceClientOptions {
+  baseUrl: string;
+  from: ServiceName;
+  signingKey: ContextSigningKey;
+  /** Upper bound for one call, so a hung session service turns into a prompt 503. */
+  timeoutMs: number;
+}
+
+export function createSessionServiceClient(options: SessionServiceClientOptions) {
+  const post = async <T>(path: string, body: unknown): Promise<T> => {
+    const serviceToken = await signServiceToken(options.from, "session", options.signingKey);
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, options.baseUrl), {
+        method: "POST",
+        headers: { "content-type": "application/json", [SERVICE_TOKEN_HEADER]: serviceToken },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+    } catch (error) {
+      throw new SessionServiceUnavailable(`session service unreachable: ${(error as Error).name}`);
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new SessionServiceUnavailable(`session service answered ${response.status} on ${path}`);
+    }
+    return (await response.json()) as T;
+  };
+
+  return {
+    createSession: (request: CreateSessionRequest) => post<CreateSessionResponse>(CREATE_SESSION_PATH, request),
+    resolveSession: async (token: string): Promise<ResolvedSession | null> =>
+      (await post<ResolveSessionResponse>(RESOLVE_SESSION_PATH, { token })).session,
+  };
+}
+
+export type SessionServiceClient = ReturnType<typeof createSessionServiceClient>;
