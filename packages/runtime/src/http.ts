@@ -2,16 +2,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 
-/** Headers that resolvers or the context function want on the HTTP response (Set-Cookie may repeat). */
+/** Headers that resolvers or the context function want on the HTTP response; they win over Apollo's own. */
 export class ResponseHeaders {
-  private readonly list: [string, string][] = [];
+  private readonly cookies: string[] = [];
+  private readonly single = new Map<string, string>();
 
+  /** Set-Cookie accumulates; any other header keeps its last value. */
   append(name: string, value: string): void {
-    this.list.push([name.toLowerCase(), value]);
+    const lower = name.toLowerCase();
+    if (lower === "set-cookie") this.cookies.push(value);
+    else this.single.set(lower, value);
   }
 
-  entries(): readonly [string, string][] {
-    return this.list;
+  applyTo(res: ServerResponse): void {
+    for (const [name, value] of this.single) res.setHeader(name, value);
+    if (this.cookies.length > 0) res.setHeader("set-cookie", this.cookies);
   }
 }
 
@@ -102,7 +107,7 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
       context: () => options.context(req, responseHeaders),
     });
     for (const [name, value] of response.headers) res.setHeader(name, value);
-    for (const [name, value] of responseHeaders.entries()) res.appendHeader(name, value);
+    responseHeaders.applyTo(res);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
       res.end(response.body.string);

@@ -1,2 +1,3 @@
 export * from "./clock";
 export * from "./redis";
+export * from "./redis-process";

@@ -1,0 +1,45 @@
+import path from "node:path";
+import { ConfigError, EnvReader, type Env } from "@fedsession/runtime";
+
+export interface CookieConfig {
+  name: string;
+  secure: boolean;
+}
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  production: boolean;
+  supergraphPath: string;
+  /** Overrides of the routing URLs composed into the supergraph, by subgraph name. */
+  subgraphUrls: Record<string, string>;
+  sessionServiceUrl: string;
+  /** Upper bound on the one session lookup per request; past it the request gets 503. */
+  sessionLookupTimeoutMs: number;
+  cookie: CookieConfig;
+}
+
+const SUBGRAPH_URL_VARIABLES = { session: "SESSION_URL", auth: "AUTH_URL", documents: "DOCUMENTS_URL" } as const;
+
+export function readConfig(env: Env): GatewayConfig {
+  const reader = new EnvReader(env);
+  const production = reader.isProduction();
+  const secure = reader.optional("COOKIE_SECURE") === undefined ? production : reader.optional("COOKIE_SECURE") === "true";
+  if (production && !secure) throw new ConfigError("COOKIE_SECURE", "insecure cookies are refused when NODE_ENV=production");
+  const subgraphUrls: Record<string, string> = {};
+  for (const [name, variable] of Object.entries(SUBGRAPH_URL_VARIABLES)) {
+    const url = reader.optional(variable);
+    if (url !== undefined) subgraphUrls[name] = new URL("/graphql", reader.url(variable, url)).toString();
+  }
+  return {
+    port: reader.port("GATEWAY_PORT", 4000),
+    host: reader.string("LISTEN_HOST", "127.0.0.1"),
+    production,
+    supergraphPath: reader.string("SUPERGRAPH_PATH", path.resolve(__dirname, "../../supergraph.graphql")),
+    subgraphUrls,
+    sessionServiceUrl: reader.url("SESSION_URL", "http://127.0.0.1:4001"),
+    sessionLookupTimeoutMs: reader.integer("SESSION_LOOKUP_TIMEOUT_MS", 2000, { min: 50, max: 30_000 }),
+    // The __Host- prefix makes browsers insist on Secure, Path=/ and no Domain, so only this origin can set it.
+    cookie: { name: secure ? "__Host-fedsession" : "fedsession", secure },
+  };
+}

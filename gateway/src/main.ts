@@ -1,0 +1,57 @@
+import { readFile } from "node:fs/promises";
+import { EnvReader, createLogger, importSigningKey, listen, loadKeyMaterial, publicKeys, type Env, type Logger } from "@fedsession/runtime";
+import { createSessionServiceClient } from "@fedsession/session-client";
+import { readConfig } from "./config";
+import { createGatewayServer } from "./server";
+
+export interface StartedService {
+  url: string;
+  close(): Promise<void>;
+  notes: string[];
+}
+
+export async function start(env: Env = process.env, logger: Logger = createLogger("gateway")): Promise<StartedService> {
+  const config = readConfig(env);
+  const keys = await loadKeyMaterial(new EnvReader(env));
+  const signingKey = await importSigningKey(keys, "gateway");
+  const sessions = createSessionServiceClient({
+    baseUrl: config.sessionServiceUrl,
+    from: "gateway",
+    signingKey,
+    timeoutMs: config.sessionLookupTimeoutMs,
+  });
+  const gateway = await createGatewayServer({
+    config,
+    supergraphSdl: await readFile(config.supergraphPath, "utf8"),
+    signingKey,
+    publicJwks: publicKeys(keys, "gateway"),
+    sessions,
+    logger,
+  });
+  const running = await listen(gateway.handler, config.port, config.host, (error) =>
+    logger.error("unhandled_request_error", { message: error instanceof Error ? error.message : String(error) }),
+  );
+  return {
+    url: `${running.url}/graphql`,
+    notes: [`cookie: ${config.cookie.name}${config.cookie.secure ? " (Secure)" : " (not Secure: development)"}`],
+    close: async () => {
+      await running.close();
+      await gateway.stop();
+    },
+  };
+}
+
+if (require.main === module) {
+  start().then(
+    (service) => {
+      console.log(`gateway ready at ${service.url}`);
+      const stop = () => void service.close().then(() => process.exit(0));
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    },
+    (error: unknown) => {
+      console.error(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}

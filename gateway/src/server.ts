@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ApolloGateway } from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import type { JSONWebKeySet } from "jose";
+import { createGraphQLHttpHandler, sendJson, type Logger } from "@fedsession/runtime";
+import type { SessionServiceClient } from "@fedsession/session-client";
+import { isReservedHeader, maskUnexpectedErrors, type ContextSigningKey } from "@fedsession/subgraph-kit";
+import type { GatewayConfig } from "./config";
+import { createGatewayContext, type GatewayContext } from "./context";
+import { clearedSessionCookie } from "./cookies";
+import { createIdentityResolver } from "./identity";
+import { SubgraphDataSource } from "./subgraph-data-source";
+
+export interface GatewayDependencies {
+  config: GatewayConfig;
+  supergraphSdl: string;
+  signingKey: ContextSigningKey;
+  /** Published at /.well-known/jwks.json so subgraph teams can verify contexts without any secret. */
+  publicJwks: JSONWebKeySet;
+  sessions: Pick<SessionServiceClient, "resolveSession">;
+  logger: Logger;
+}
+
+/** Whatever its case or count, no client-supplied identity or internal header survives past this point. */
+function stripReservedHeaders(req: IncomingMessage): void {
+  for (const name of Object.keys(req.headers)) {
+    if (isReservedHeader(name)) delete req.headers[name];
+  }
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    if (!isReservedHeader(name)) kept.push(name, req.rawHeaders[i + 1] as string);
+  }
+  req.rawHeaders.splice(0, req.rawHeaders.length, ...kept);
+}
+
+export async function createGatewayServer(deps: GatewayDependencies) {
+  const { config, logger } = deps;
+  const gateway = new ApolloGateway({
+    supergraphSdl: deps.supergraphSdl,
+    buildService: ({ name, url }) => new SubgraphDataSource(name, config.subgraphUrls[name] ?? (url as string), config.cookie, logger),
+  });
+  const server = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: false,
+    formatError: maskUnexpectedErrors(logger),
+  });
+  await server.start();
+
+  const resolveIdentity = createIdentityResolver({ cookieName: config.cookie.name, sessions: deps.sessions, logger });
+  const jwksBody = { keys: deps.publicJwks.keys };
+  const graphql = createGraphQLHttpHandler<GatewayContext>({
+    server,
+    routes: {
+      "/health": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
+      "/.well-known/jwks.json": (_req, res) => sendJson(res, 200, jwksBody, { "cache-control": "public, max-age=300" }),
+    },
+    context: async (req, responseHeaders) => {
+      const { identity, clearCookie } = await resolveIdentity(req.headers);
+      if (clearCookie) {
+        responseHeaders.append("set-cookie", clearedSessionCookie(config.cookie));
+        responseHeaders.append("cache-control", "no-store");
+      }
+      return createGatewayContext(identity, responseHeaders, deps.signingKey);
+    },
+  });
+
+  return {
+    handler: (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      stripReservedHeaders(req);
+      return graphql(req, res);
+    },
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Composes supergraph.yaml (Rover's config format) into supergraph.graphql with @apollo/composition.
+ * `--check` fails when the committed supergraph.graphql differs from a fresh composition.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { composeServices } from "@apollo/composition";
+import { parse } from "graphql";
+import { parse as parseYaml } from "yaml";
+
+const root = path.resolve(__dirname, "..");
+const configPath = path.join(root, "supergraph.yaml");
+const outputPath = path.join(root, "supergraph.graphql");
+
+interface SupergraphConfig {
+  subgraphs: Record<string, { routing_url: string; schema: { file: string } }>;
+}
+
+async function compose(): Promise<string> {
+  const config = parseYaml(await readFile(configPath, "utf8")) as SupergraphConfig;
+  if (!config?.subgraphs || Object.keys(config.subgraphs).length === 0) throw new Error(`${configPath}: no subgraphs listed`);
+  const services = await Promise.all(
+    Object.entries(config.subgraphs).map(async ([name, subgraph]) => {
+      const file = path.resolve(root, subgraph.schema.file);
+      return { name, url: subgraph.routing_url, typeDefs: parse(await readFile(file, "utf8"), { noLocation: false }) };
+    }),
+  );
+  const result = composeServices(services);
+  if (result.errors) {
+    const lines = result.errors.map((error) => `  - ${error.extensions?.code ?? "ERROR"}: ${error.message}`);
+    throw new Error(`composition failed with ${result.errors.length} error(s):\n${lines.join("\n")}`);
+  }
+  return result.supergraphSdl.trimEnd() + "\n";
+}
+
+async function main(): Promise<void> {
+  const check = process.argv.includes("--check");
+  const composed = await compose();
+  if (check) {
+    const committed = await readFile(outputPath, "utf8").catch(() => "");
+    if (committed !== composed) {
+      console.error("supergraph.graphql is stale: run `pnpm compose` and commit the result");
+      process.exit(1);
+    }
+    console.log("supergraph.graphql is up to date");
+    return;
+  }
+  await writeFile(outputPath, composed);
+  console.log(`wrote ${path.relative(process.cwd(), outputPath) || outputPath}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
