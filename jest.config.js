@@ -3,7 +3,10 @@ module.exports = {
   testEnvironment: "node",
   testMatch: ["<rootDir>/{gateway,subgraphs/*,packages/*,test}/**/test/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
   transform: {
-    "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
+    "^.+\\.ts$": [
+      "@swc/jest",
+      { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } },
+    ],
   },
   testTimeout: 30000,
   maxWorkers: 2,

@@ -18,7 +18,8 @@ interface SupergraphConfig {
 
 async function compose(): Promise<string> {
   const config = parseYaml(await readFile(configPath, "utf8")) as SupergraphConfig;
-  if (!config?.subgraphs || Object.keys(config.subgraphs).length === 0) throw new Error(`${configPath}: no subgraphs listed`);
+  if (!config?.subgraphs || Object.keys(config.subgraphs).length === 0)
+    throw new Error(`${configPath}: no subgraphs listed`);
   const services = await Promise.all(
     Object.entries(config.subgraphs).map(async ([name, subgraph]) => {
       const file = path.resolve(root, subgraph.schema.file);

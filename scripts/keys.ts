@@ -16,7 +16,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   await writeKeyMaterial(dir, await generateKeyMaterial(false));
-  console.log(`wrote gateway, auth and session key pairs to ${dir} (keep *.private.json secret; mount each service only what it needs)`);
+  console.log(
+    `wrote gateway, auth and session key pairs to ${dir} (keep *.private.json secret; mount each service only what it needs)`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -24,8 +24,10 @@ const SUBGRAPH_URL_VARIABLES = { session: "SESSION_URL", auth: "AUTH_URL", docum
 export function readConfig(env: Env): GatewayConfig {
   const reader = new EnvReader(env);
   const production = reader.isProduction();
-  const secure = reader.optional("COOKIE_SECURE") === undefined ? production : reader.optional("COOKIE_SECURE") === "true";
-  if (production && !secure) throw new ConfigError("COOKIE_SECURE", "insecure cookies are refused when NODE_ENV=production");
+  const secure =
+    reader.optional("COOKIE_SECURE") === undefined ? production : reader.optional("COOKIE_SECURE") === "true";
+  if (production && !secure)
+    throw new ConfigError("COOKIE_SECURE", "insecure cookies are refused when NODE_ENV=production");
   const subgraphUrls: Record<string, string> = {};
   for (const [name, variable] of Object.entries(SUBGRAPH_URL_VARIABLES)) {
     const url = reader.optional(variable);

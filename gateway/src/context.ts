@@ -9,7 +9,11 @@ export interface GatewayContext extends BaseContext {
   signedContextFor(audience: string): Promise<string>;
 }
 
-export function createGatewayContext(identity: Identity, responseHeaders: ResponseHeaders, signingKey: ContextSigningKey): GatewayContext {
+export function createGatewayContext(
+  identity: Identity,
+  responseHeaders: ResponseHeaders,
+  signingKey: ContextSigningKey,
+): GatewayContext {
   const signed = new Map<string, Promise<string>>();
   return {
     identity,

@@ -24,7 +24,11 @@ export function sessionStoreUnavailable(): GraphQLError {
  * Turns the request's credential into an identity with at most one session lookup. Anything malformed is
  * anonymous before any lookup; a failed lookup is a 503, never a guess.
  */
-export function createIdentityResolver(options: { cookieName: string; sessions: Pick<SessionServiceClient, "resolveSession">; logger: Logger }) {
+export function createIdentityResolver(options: {
+  cookieName: string;
+  sessions: Pick<SessionServiceClient, "resolveSession">;
+  logger: Logger;
+}) {
   return async (headers: IncomingHttpHeaders): Promise<RequestIdentity> => {
     const cookie = readSessionCookie(headers.cookie, options.cookieName);
     if (cookie.kind === "none") return ANONYMOUS_KEEP;
@@ -43,7 +47,12 @@ export function createIdentityResolver(options: { cookieName: string; sessions: 
     }
     if (session === null) return ANONYMOUS_CLEAR;
     return {
-      identity: { authenticated: true, userId: session.userId, permissions: session.permissions, sessionId: session.id },
+      identity: {
+        authenticated: true,
+        userId: session.userId,
+        permissions: session.permissions,
+        sessionId: session.id,
+      },
       clearCookie: false,
     };
   };

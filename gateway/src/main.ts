@@ -1,5 +1,14 @@
 import { readFile } from "node:fs/promises";
-import { EnvReader, createLogger, importSigningKey, listen, loadKeyMaterial, publicKeys, type Env, type Logger } from "@fedsession/runtime";
+import {
+  EnvReader,
+  createLogger,
+  importSigningKey,
+  listen,
+  loadKeyMaterial,
+  publicKeys,
+  type Env,
+  type Logger,
+} from "@fedsession/runtime";
 import { createSessionServiceClient } from "@fedsession/session-client";
 import { readConfig } from "./config";
 import { createGatewayServer } from "./server";

@@ -38,7 +38,8 @@ export async function createGatewayServer(deps: GatewayDependencies) {
   const { config, logger } = deps;
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, config.subgraphUrls[name] ?? (url as string), config.cookie, logger),
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource(name, config.subgraphUrls[name] ?? (url as string), config.cookie, logger),
   });
   const server = new ApolloServer<GatewayContext>({
     gateway,

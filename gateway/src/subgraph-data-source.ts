@@ -44,7 +44,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   override didReceiveResponse({
     response,
     context,
-  }: Required<Pick<GatewayGraphQLRequestContext<GatewayContext>, "request" | "response" | "context">>): GatewayGraphQLResponse {
+  }: Required<
+    Pick<GatewayGraphQLRequestContext<GatewayContext>, "request" | "response" | "context">
+  >): GatewayGraphQLResponse {
     const setSession = response.http?.headers.get(SET_SESSION_HEADER);
     const clearSession = response.http?.headers.get(CLEAR_SESSION_HEADER);
     if ((setSession || clearSession) && !SESSION_MANAGERS.has(this.subgraphName)) {

@@ -1,5 +1,12 @@
 import { generateKeyMaterial, importSigningKey } from "@fedsession/runtime";
-import { GATEWAY_CONTEXT_HEADER, USER_ID_HEADER, USER_PERMISSIONS_HEADER, SESSION_ID_HEADER, signContext, type Identity } from "@fedsession/subgraph-kit";
+import {
+  GATEWAY_CONTEXT_HEADER,
+  USER_ID_HEADER,
+  USER_PERMISSIONS_HEADER,
+  SESSION_ID_HEADER,
+  signContext,
+  type Identity,
+} from "@fedsession/subgraph-kit";
 import { BrowserClient } from "../support/client";
 import { startStack, type Stack, type StoreKind } from "../support/stack";
 
@@ -38,13 +45,19 @@ describe.each<StoreKind>(["memory", "redis"])("the supergraph end to end on %s s
     expect(signUp.status).toBe(200);
     expect(signUp.body.errors).toBeUndefined();
     expect(signUp.setCookies).toHaveLength(1);
-    expect(signUp.setCookies[0]).toMatch(/^fedsession=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+$/);
+    expect(signUp.setCookies[0]).toMatch(
+      /^fedsession=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+$/,
+    );
     const token = client.cookies.get(COOKIE_NAME) as string;
     expect(JSON.stringify(signUp.body)).not.toContain(token.split(".")[1]);
     expect(signUp.headers.get("x-fedsession-set-session")).toBeNull();
 
     const me = await client.request(ME);
-    expect(me.body.data?.me).toEqual({ id: expect.any(String), email, permissions: ["documents:read", "documents:write"] });
+    expect(me.body.data?.me).toEqual({
+      id: expect.any(String),
+      email,
+      permissions: ["documents:read", "documents:write"],
+    });
   });
 
   it("logging in with the right password starts a new session; a wrong password and an unknown email fail alike", async () => {
@@ -54,8 +67,14 @@ describe.each<StoreKind>(["memory", "redis"])("the supergraph end to end on %s s
     expect(login.body.errors).toBeUndefined();
     expect((await browser.request(ME)).body.data?.me).toMatchObject({ email });
 
-    const wrongPassword = await new BrowserClient(stack.gatewayUrl).request(LOGIN, { email, password: "not the password" });
-    const unknownEmail = await new BrowserClient(stack.gatewayUrl).request(LOGIN, { email: uniqueEmail(), password: PASSWORD });
+    const wrongPassword = await new BrowserClient(stack.gatewayUrl).request(LOGIN, {
+      email,
+      password: "not the password",
+    });
+    const unknownEmail = await new BrowserClient(stack.gatewayUrl).request(LOGIN, {
+      email: uniqueEmail(),
+      password: PASSWORD,
+    });
     for (const failed of [wrongPassword, unknownEmail]) {
       expect(failed.setCookies).toEqual([]);
       expect(failed.body.data).toBeNull();
@@ -67,7 +86,9 @@ describe.each<StoreKind>(["memory", "redis"])("the supergraph end to end on %s s
 
   it("answers a query spanning auth and documents with the identity each subgraph verified", async () => {
     const { client, email, userId } = await signedUpClient(stack);
-    const created = await client.request(`mutation { createDocument(title: "Plan", body: "secret plan") { id owner { id email } } }`);
+    const created = await client.request(
+      `mutation { createDocument(title: "Plan", body: "secret plan") { id owner { id email } } }`,
+    );
     expect(created.body.errors).toBeUndefined();
     expect(created.body.data?.createDocument).toMatchObject({ owner: { id: userId, email } });
     await client.request(`mutation { createDocument(title: "Notice", body: "hello", public: true) { id } }`);
@@ -75,7 +96,13 @@ describe.each<StoreKind>(["memory", "redis"])("the supergraph end to end on %s s
     const mine = await client.request(`{ me { email documents { title public } } currentSession { id current } }`);
     expect(mine.body.errors).toBeUndefined();
     expect(mine.body.data).toMatchObject({
-      me: { email, documents: expect.arrayContaining([{ title: "Plan", public: false }, { title: "Notice", public: true }]) },
+      me: {
+        email,
+        documents: expect.arrayContaining([
+          { title: "Plan", public: false },
+          { title: "Notice", public: true },
+        ]),
+      },
       currentSession: { current: true },
     });
 
@@ -144,7 +171,11 @@ describe.each<StoreKind>(["memory", "redis"])("the supergraph end to end on %s s
     });
     expect(((await duplicated.json()) as { data: { me: unknown } }).data.me).toBeNull();
 
-    const write = await attacker.request(`mutation { createDocument(title: "Forged", body: "x") { id } }`, {}, { "x-user-id": userId, "x-user-permissions": "documents:write" });
+    const write = await attacker.request(
+      `mutation { createDocument(title: "Forged", body: "x") { id } }`,
+      {},
+      { "x-user-id": userId, "x-user-permissions": "documents:write" },
+    );
     expect(write.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
 
     const own = await client.request(ME, {}, { "x-user-id": "someone-else" });
@@ -154,9 +185,22 @@ describe.each<StoreKind>(["memory", "redis"])("the supergraph end to end on %s s
   describe("a subgraph called directly, not through the gateway", () => {
     const entities = `query { _entities(representations: [{ __typename: "User", id: "u-1" }]) { ... on User { id } } }`;
     const call = async (url: string, headers: Record<string, string>, query = `{ publicDocuments { id } }`) =>
-      fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query }) });
-    const identity: Identity = { authenticated: true, userId: "u-1", permissions: ["documents:read", "documents:write"], sessionId: "s-1" };
-    const plainHeaders = { [USER_ID_HEADER]: "u-1", [USER_PERMISSIONS_HEADER]: "documents:read,documents:write", [SESSION_ID_HEADER]: "s-1" };
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ query }),
+      });
+    const identity: Identity = {
+      authenticated: true,
+      userId: "u-1",
+      permissions: ["documents:read", "documents:write"],
+      sessionId: "s-1",
+    };
+    const plainHeaders = {
+      [USER_ID_HEADER]: "u-1",
+      [USER_PERMISSIONS_HEADER]: "documents:read,documents:write",
+      [SESSION_ID_HEADER]: "s-1",
+    };
 
     it("refuses bare identity headers, including an _entities call", async () => {
       expect((await call(stack.documentsUrl, plainHeaders)).status).toBe(401);
@@ -177,7 +221,12 @@ describe.each<StoreKind>(["memory", "redis"])("the supergraph end to end on %s s
     });
 
     it("refuses an expired context", async () => {
-      const token = await signContext(identity, "documents", await importSigningKey(stack.keys, "gateway"), new Date(Date.now() - 120_000));
+      const token = await signContext(
+        identity,
+        "documents",
+        await importSigningKey(stack.keys, "gateway"),
+        new Date(Date.now() - 120_000),
+      );
       const response = await call(stack.documentsUrl, { ...plainHeaders, [GATEWAY_CONTEXT_HEADER]: token });
       expect(response.status).toBe(401);
       const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
@@ -192,7 +241,9 @@ describe.each<StoreKind>(["memory", "redis"])("the supergraph end to end on %s s
 
   it("serves its public keys and a health check", async () => {
     const origin = new URL(stack.gatewayUrl).origin;
-    const jwks = (await (await fetch(`${origin}/.well-known/jwks.json`)).json()) as { keys: { kid: string; d?: string }[] };
+    const jwks = (await (await fetch(`${origin}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string; d?: string }[];
+    };
     expect(jwks.keys).toHaveLength(1);
     expect(jwks.keys[0]?.d).toBeUndefined();
     expect((await fetch(`${origin}/health`)).status).toBe(200);
@@ -205,7 +256,10 @@ describe.each<StoreKind>(["memory", "redis"])("the supergraph end to end on %s s
       const redis = stack.redis!;
       for (const key of await redis.keys()) {
         const type = await redis.raw.type(key);
-        const dump = type === "string" ? await redis.raw.get(key) : JSON.stringify(type === "zset" ? await redis.raw.zrange(key, 0, -1) : await redis.raw.hgetall(key));
+        const dump =
+          type === "string"
+            ? await redis.raw.get(key)
+            : JSON.stringify(type === "zset" ? await redis.raw.zrange(key, 0, -1) : await redis.raw.hgetall(key));
         expect(dump ?? "").not.toContain(secret);
         if (key.startsWith(`${redis.keyPrefix}session:`)) expect(await redis.raw.pttl(key)).toBeGreaterThan(0);
       }

@@ -19,7 +19,11 @@ export class BrowserClient {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
   }
 
-  async request(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GraphQLResult> {
+  async request(
+    query: string,
+    variables: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ): Promise<GraphQLResult> {
     const cookie = this.cookieHeader();
     const response = await fetch(this.url, {
       method: "POST",
@@ -36,6 +40,11 @@ export class BrowserClient {
       else this.cookies.set(name, value);
     }
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: JSON.parse(text) as GraphQLResult["body"], setCookies };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: JSON.parse(text) as GraphQLResult["body"],
+      setCookies,
+    };
   }
 }

@@ -43,37 +43,41 @@ export async function startStack(kind: StoreKind, extraEnv: Env = {}, gatewayEnv
     ...extraEnv,
   };
   const loggerFor = (service: string) => createLogger(service, (line) => logs.push(line));
-  const running: Partial<Record<"session" | "auth" | "documents" | "gateway", { url: string; close(): Promise<void> }>> = {};
+  const running: Partial<
+    Record<"session" | "auth" | "documents" | "gateway", { url: string; close(): Promise<void> }>
+  > = {};
   const stopService = async (name: keyof typeof running) => {
     const service = running[name];
     delete running[name];
     await service?.close();
   };
+  let urls: Record<"session" | "auth" | "documents" | "gateway", string>;
   try {
-    running.session = await startSession(baseEnv, loggerFor("session"));
-    const sessionBase = new URL(running.session.url).origin;
-    running.auth = await startAuth({ ...baseEnv, SESSION_URL: sessionBase }, loggerFor("auth"));
-    running.documents = await startDocuments(baseEnv, loggerFor("documents"));
-    running.gateway = await startGateway(
+    const session = (running.session = await startSession(baseEnv, loggerFor("session")));
+    const sessionBase = new URL(session.url).origin;
+    const auth = (running.auth = await startAuth({ ...baseEnv, SESSION_URL: sessionBase }, loggerFor("auth")));
+    const documents = (running.documents = await startDocuments(baseEnv, loggerFor("documents")));
+    const gateway = (running.gateway = await startGateway(
       {
         ...baseEnv,
         SESSION_URL: sessionBase,
-        AUTH_URL: new URL(running.auth.url).origin,
-        DOCUMENTS_URL: new URL(running.documents.url).origin,
+        AUTH_URL: new URL(auth.url).origin,
+        DOCUMENTS_URL: new URL(documents.url).origin,
         ...gatewayEnv,
       },
       loggerFor("gateway"),
-    );
+    ));
+    urls = { session: session.url, auth: auth.url, documents: documents.url, gateway: gateway.url };
   } catch (error) {
     for (const name of ["gateway", "documents", "auth", "session"] as const) await stopService(name);
     await redis?.close();
     throw error;
   }
   return {
-    gatewayUrl: running.gateway.url,
-    sessionUrl: running.session.url,
-    authUrl: running.auth.url,
-    documentsUrl: running.documents.url,
+    gatewayUrl: urls.gateway,
+    sessionUrl: urls.session,
+    authUrl: urls.auth,
+    documentsUrl: urls.documents,
     keys,
     redis,
     logs,

@@ -31,7 +31,8 @@ export class EnvReader {
     const value = this.optional(name);
     if (value === undefined) return fallback;
     const port = Number(value);
-    if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(name, `expected a port number 0-65535, got "${value}"`);
+    if (!/^\d+$/.test(value) || port > 65535)
+      throw new ConfigError(name, `expected a port number 0-65535, got "${value}"`);
     return port;
   }
 

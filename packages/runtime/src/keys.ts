@@ -52,10 +52,14 @@ export async function writeKeyMaterial(dir: string, material: KeyMaterial): Prom
   await mkdir(dir, { recursive: true, mode: 0o700 });
   for (const role of KEY_ROLES) {
     const keys = material.roles[role];
-    if (keys.privateJwk) await writeFile(path.join(dir, privateFile(role)), JSON.stringify(keys.privateJwk, null, 2) + "\n", { mode: 0o600 });
+    if (keys.privateJwk)
+      await writeFile(path.join(dir, privateFile(role)), JSON.stringify(keys.privateJwk, null, 2) + "\n", {
+        mode: 0o600,
+      });
     await writeFile(path.join(dir, publicFile(role)), JSON.stringify(keys.publicJwks, null, 2) + "\n");
   }
-  if (material.development) await writeFile(path.join(dir, DEVELOPMENT_MARKER), "generated for local development; never use in production\n");
+  if (material.development)
+    await writeFile(path.join(dir, DEVELOPMENT_MARKER), "generated for local development; never use in production\n");
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {
@@ -72,7 +76,10 @@ export async function readKeyMaterial(dir: string): Promise<KeyMaterial> {
     KEY_ROLES.map(async (role) => {
       const publicJwks = await readJson<JSONWebKeySet>(path.join(dir, publicFile(role)));
       if (!publicJwks || !Array.isArray(publicJwks.keys)) {
-        throw new ConfigError("KEYS_DIR", `${path.join(dir, publicFile(role))} is missing or not a JWKS (run "pnpm keys ${dir}")`);
+        throw new ConfigError(
+          "KEYS_DIR",
+          `${path.join(dir, publicFile(role))} is missing or not a JWKS (run "pnpm keys ${dir}")`,
+        );
       }
       const privateJwk = await readJson<JWK>(path.join(dir, privateFile(role)));
       return [role, privateJwk ? { privateJwk, publicJwks } : { publicJwks }] as const;
@@ -101,9 +108,11 @@ export async function ensureDevelopmentKeys(dir: string = DEVELOPMENT_KEYS_DIR):
 export async function loadKeyMaterial(env: EnvReader): Promise<KeyMaterial> {
   const dir = env.optional("KEYS_DIR");
   if (env.isProduction()) {
-    if (dir === undefined) throw new ConfigError("KEYS_DIR", 'required when NODE_ENV=production (generate a set with "pnpm keys <dir>")');
+    if (dir === undefined)
+      throw new ConfigError("KEYS_DIR", 'required when NODE_ENV=production (generate a set with "pnpm keys <dir>")');
     const material = await readKeyMaterial(dir);
-    if (material.development) throw new ConfigError("KEYS_DIR", `${dir} holds development keys, refused when NODE_ENV=production`);
+    if (material.development)
+      throw new ConfigError("KEYS_DIR", `${dir} holds development keys, refused when NODE_ENV=production`);
     return material;
   }
   return dir === undefined ? ensureDevelopmentKeys() : readKeyMaterial(dir);

@@ -7,7 +7,10 @@ export interface Logger {
 }
 
 /** JSON lines on stdout. Callers pass named fields only, never a token, secret or password. */
-export function createLogger(service: string, write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+export function createLogger(
+  service: string,
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): Logger {
   const emit = (level: string, event: string, fields: LogFields = {}) =>
     write(JSON.stringify({ time: new Date().toISOString(), level, service, event, ...fields }) + "\n");
   return {

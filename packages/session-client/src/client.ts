@@ -1,4 +1,9 @@
-import { SERVICE_TOKEN_HEADER, signServiceToken, type ContextSigningKey, type ServiceName } from "@fedsession/subgraph-kit";
+import {
+  SERVICE_TOKEN_HEADER,
+  signServiceToken,
+  type ContextSigningKey,
+  type ServiceName,
+} from "@fedsession/subgraph-kit";
 import {
   CREATE_SESSION_PATH,
   RESOLVE_SESSION_PATH,

@@ -18,8 +18,15 @@ interface ContextClaims extends JWTPayload {
 }
 
 /** Signs the identity for one subgraph (`aud`), valid for CONTEXT_LIFETIME_SECONDS from `now`. */
-export async function signContext(identity: Identity, audience: string, signingKey: ContextSigningKey, now: Date = new Date()): Promise<string> {
-  const claims: ContextClaims = identity.authenticated ? { perms: [...identity.permissions], sid: identity.sessionId } : { perms: [] };
+export async function signContext(
+  identity: Identity,
+  audience: string,
+  signingKey: ContextSigningKey,
+  now: Date = new Date(),
+): Promise<string> {
+  const claims: ContextClaims = identity.authenticated
+    ? { perms: [...identity.permissions], sid: identity.sessionId }
+    : { perms: [] };
   const issuedAt = Math.floor(now.getTime() / 1000);
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: CONTEXT_ALGORITHM, typ: CONTEXT_TYPE, kid: signingKey.kid })
@@ -78,7 +85,8 @@ export function createContextTokenVerifier(options: ContextTokenVerifierOptions)
       throw new ContextTokenError("invalid", "gateway context permissions are malformed");
     }
     if (payload.sub === undefined) return ANONYMOUS;
-    if (typeof payload.sid !== "string") throw new ContextTokenError("invalid", "gateway context has a user but no session");
+    if (typeof payload.sid !== "string")
+      throw new ContextTokenError("invalid", "gateway context has a user but no session");
     return { authenticated: true, userId: payload.sub, permissions, sessionId: payload.sid };
   };
 }

@@ -11,7 +11,12 @@ export const SET_SESSION_HEADER = "x-fedsession-set-session";
 /** session subgraph → gateway: clear the session cookie. */
 export const CLEAR_SESSION_HEADER = "x-fedsession-clear-session";
 
-export const IDENTITY_HEADERS = [USER_ID_HEADER, USER_PERMISSIONS_HEADER, SESSION_ID_HEADER, GATEWAY_CONTEXT_HEADER] as const;
+export const IDENTITY_HEADERS = [
+  USER_ID_HEADER,
+  USER_PERMISSIONS_HEADER,
+  SESSION_ID_HEADER,
+  GATEWAY_CONTEXT_HEADER,
+] as const;
 
 /** Any header a client could use to claim an identity or impersonate a service; the gateway deletes all of them. */
 export function isReservedHeader(name: string): boolean {

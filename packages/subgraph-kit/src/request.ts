@@ -1,8 +1,15 @@
 import { createContextTokenVerifier, ContextTokenError, type ContextTokenVerifierOptions } from "./context-token";
-import { GATEWAY_CONTEXT_HEADER, IDENTITY_HEADERS, SESSION_ID_HEADER, USER_ID_HEADER, USER_PERMISSIONS_HEADER } from "./headers";
+import {
+  GATEWAY_CONTEXT_HEADER,
+  IDENTITY_HEADERS,
+  SESSION_ID_HEADER,
+  USER_ID_HEADER,
+  USER_PERMISSIONS_HEADER,
+} from "./headers";
 import type { Identity } from "./identity";
 
-export type RejectionReason = "missing-context" | "invalid-context" | "expired-context" | "duplicate-header" | "header-mismatch";
+export type RejectionReason =
+  "missing-context" | "invalid-context" | "expired-context" | "duplicate-header" | "header-mismatch";
 
 /** The request did not provably come from the gateway; subgraphs answer 401 and run nothing. */
 export class GatewayRequestRejected extends Error {
@@ -27,7 +34,8 @@ function identityHeaderValues(rawHeaders: readonly string[]): Map<string, string
 }
 
 function expectedPlainHeaders(identity: Identity): Record<string, string | undefined> {
-  if (!identity.authenticated) return { [USER_ID_HEADER]: undefined, [USER_PERMISSIONS_HEADER]: undefined, [SESSION_ID_HEADER]: undefined };
+  if (!identity.authenticated)
+    return { [USER_ID_HEADER]: undefined, [USER_PERMISSIONS_HEADER]: undefined, [SESSION_ID_HEADER]: undefined };
   return {
     [USER_ID_HEADER]: identity.userId,
     [USER_PERMISSIONS_HEADER]: identity.permissions.join(","),
@@ -51,18 +59,23 @@ export function createGatewayRequestVerifier(options: ContextTokenVerifierOption
       if (values.length > 1) throw new GatewayRequestRejected("duplicate-header", `${name} appears more than once`);
     }
     const token = headers.get(GATEWAY_CONTEXT_HEADER)?.[0];
-    if (token === undefined) throw new GatewayRequestRejected("missing-context", "requests must come through the gateway");
+    if (token === undefined)
+      throw new GatewayRequestRejected("missing-context", "requests must come through the gateway");
     let identity: Identity;
     try {
       identity = await verifyToken(token);
     } catch (error) {
       if (error instanceof ContextTokenError) {
-        throw new GatewayRequestRejected(error.reason === "expired" ? "expired-context" : "invalid-context", error.message);
+        throw new GatewayRequestRejected(
+          error.reason === "expired" ? "expired-context" : "invalid-context",
+          error.message,
+        );
       }
       throw error;
     }
     for (const [name, expected] of Object.entries(expectedPlainHeaders(identity))) {
-      if (headers.get(name)?.[0] !== expected) throw new GatewayRequestRejected("header-mismatch", `${name} does not match the signed context`);
+      if (headers.get(name)?.[0] !== expected)
+        throw new GatewayRequestRejected("header-mismatch", `${name} does not match the signed context`);
     }
     return identity;
   };

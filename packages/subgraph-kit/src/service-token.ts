@@ -8,7 +8,12 @@ const SERVICE_TOKEN_LIFETIME_SECONDS = 30;
 export type ServiceName = "gateway" | "auth" | "session";
 
 /** A short-lived token a service presents to another service ("tokens for server-to-server"). */
-export async function signServiceToken(from: ServiceName, to: ServiceName, signingKey: ContextSigningKey, now: Date = new Date()): Promise<string> {
+export async function signServiceToken(
+  from: ServiceName,
+  to: ServiceName,
+  signingKey: ContextSigningKey,
+  now: Date = new Date(),
+): Promise<string> {
   const issuedAt = Math.floor(now.getTime() / 1000);
   return new SignJWT({})
     .setProtectedHeader({ alg: "EdDSA", typ: SERVICE_TOKEN_TYPE, kid: signingKey.kid })
@@ -20,7 +25,12 @@ export async function signServiceToken(from: ServiceName, to: ServiceName, signi
 }
 
 /** Verifies a token from one named service, with that service's public keys only. */
-export function createServiceTokenVerifier(options: { from: ServiceName; to: ServiceName; jwks: JSONWebKeySet; currentDate?: () => Date }) {
+export function createServiceTokenVerifier(options: {
+  from: ServiceName;
+  to: ServiceName;
+  jwks: JSONWebKeySet;
+  currentDate?: () => Date;
+}) {
   const keySet = createLocalJWKSet(options.jwks);
   return async (token: string | undefined): Promise<boolean> => {
     if (token === undefined) return false;

@@ -3,7 +3,13 @@ import { ApolloServer, type BaseContext } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import type { JSONWebKeySet } from "jose";
-import { createGraphQLHttpHandler, sendJson, type Logger, type ResponseHeaders, type RouteHandler } from "@fedsession/runtime";
+import {
+  createGraphQLHttpHandler,
+  sendJson,
+  type Logger,
+  type ResponseHeaders,
+  type RouteHandler,
+} from "@fedsession/runtime";
 import { rejectionError } from "./authorization";
 import type { Identity } from "./identity";
 import { createGatewayRequestVerifier, GatewayRequestRejected } from "./request";
@@ -34,7 +40,10 @@ export function maskUnexpectedErrors(logger: Logger) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    logger.error("unexpected_error", { message: original instanceof Error ? original.message : String(original), path: formatted.path?.join(".") });
+    logger.error("unexpected_error", {
+      message: original instanceof Error ? original.message : String(original),
+      path: formatted.path?.join("."),
+    });
     return { message: "Internal server error", path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
   };
 }
@@ -44,7 +53,11 @@ export function maskUnexpectedErrors(logger: Logger) {
  * and hands resolvers the verified identity.
  */
 export async function createSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>) {
-  const verify = createGatewayRequestVerifier({ jwks: options.gatewayJwks, audience: options.name, currentDate: options.currentDate });
+  const verify = createGatewayRequestVerifier({
+    jwks: options.gatewayJwks,
+    audience: options.name,
+    currentDate: options.currentDate,
+  });
   const server = new ApolloServer<TContext>({
     schema: options.schema,
     introspection: !options.production,
@@ -54,7 +67,10 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
   await server.start();
   const handler = createGraphQLHttpHandler<TContext>({
     server,
-    routes: { "/health": (_req, res) => sendJson(res, 200, { status: "ok", service: options.name }), ...options.routes },
+    routes: {
+      "/health": (_req, res) => sendJson(res, 200, { status: "ok", service: options.name }),
+      ...options.routes,
+    },
     context: async (request, responseHeaders) => {
       let identity: Identity;
       try {

@@ -1,9 +1,10 @@
 import { generateKeyMaterial, importSigningKey, publicKeys } from "@fedsession/runtime";
 import { TestClock } from "@fedsession/testing";
+import type {
+  GatewayRequestRejected} from "../src";
 import {
   ANONYMOUS,
   GATEWAY_CONTEXT_HEADER,
-  GatewayRequestRejected,
   SESSION_ID_HEADER,
   USER_ID_HEADER,
   USER_PERMISSIONS_HEADER,
@@ -18,7 +19,14 @@ const alice: Identity = { authenticated: true, userId: "u-alice", permissions: [
 function headersFor(identity: Identity, token: string): string[] {
   const raw = [GATEWAY_CONTEXT_HEADER, token];
   if (identity.authenticated) {
-    raw.push(USER_ID_HEADER, identity.userId, USER_PERMISSIONS_HEADER, identity.permissions.join(","), SESSION_ID_HEADER, identity.sessionId);
+    raw.push(
+      USER_ID_HEADER,
+      identity.userId,
+      USER_PERMISSIONS_HEADER,
+      identity.permissions.join(","),
+      SESSION_ID_HEADER,
+      identity.sessionId,
+    );
   }
   return raw;
 }
@@ -33,10 +41,18 @@ describe("gateway request verification", () => {
     const material = await generateKeyMaterial(true);
     gatewayKey = await importSigningKey(material, "gateway");
     strangerKey = await importSigningKey(await generateKeyMaterial(true), "gateway");
-    verify = createGatewayRequestVerifier({ jwks: publicKeys(material, "gateway"), audience: "documents", currentDate: clock.now });
+    verify = createGatewayRequestVerifier({
+      jwks: publicKeys(material, "gateway"),
+      audience: "documents",
+      currentDate: clock.now,
+    });
   });
 
-  const rejection = (raw: readonly string[]) => verify(raw).then(() => "accepted", (error: GatewayRequestRejected) => error.reason);
+  const rejection = (raw: readonly string[]) =>
+    verify(raw).then(
+      () => "accepted",
+      (error: GatewayRequestRejected) => error.reason,
+    );
 
   it("accepts a signed user context whose plain headers match", async () => {
     const token = await signContext(alice, "documents", gatewayKey, clock.now());
@@ -49,7 +65,9 @@ describe("gateway request verification", () => {
   });
 
   it("refuses bare identity headers without a signed context", async () => {
-    await expect(rejection([USER_ID_HEADER, "u-alice", USER_PERMISSIONS_HEADER, "users:admin"])).resolves.toBe("missing-context");
+    await expect(rejection([USER_ID_HEADER, "u-alice", USER_PERMISSIONS_HEADER, "users:admin"])).resolves.toBe(
+      "missing-context",
+    );
   });
 
   it("refuses a context signed by a key the gateway does not publish", async () => {
@@ -70,10 +88,14 @@ describe("gateway request verification", () => {
 
   it("refuses plain headers that disagree with the signed claims", async () => {
     const token = await signContext(alice, "documents", gatewayKey, clock.now());
-    const raw = headersFor(alice, token).map((value) => (value === "documents:read" ? "documents:read,users:admin" : value));
+    const raw = headersFor(alice, token).map((value) =>
+      value === "documents:read" ? "documents:read,users:admin" : value,
+    );
     await expect(rejection(raw)).resolves.toBe("header-mismatch");
     const anonymousToken = await signContext(ANONYMOUS, "documents", gatewayKey, clock.now());
-    await expect(rejection([GATEWAY_CONTEXT_HEADER, anonymousToken, "X-User-Id", "u-alice"])).resolves.toBe("header-mismatch");
+    await expect(rejection([GATEWAY_CONTEXT_HEADER, anonymousToken, "X-User-Id", "u-alice"])).resolves.toBe(
+      "header-mismatch",
+    );
   });
 
   it("refuses a duplicated identity header, whatever its case", async () => {

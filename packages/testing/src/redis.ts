@@ -4,7 +4,8 @@ import { createRedisClient, type RedisClient } from "@fedsession/runtime";
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-const HOW_TO_START = 'start one with: redis-server --daemonize yes --port 6379 --save "" --appendonly no (or set TEST_REDIS_URL)';
+const HOW_TO_START =
+  'start one with: redis-server --daemonize yes --port 6379 --save "" --appendonly no (or set TEST_REDIS_URL)';
 
 /** A real Redis connection for one test file, under a key prefix of its own; fails loudly when Redis is down. */
 export interface TestRedis {
@@ -25,7 +26,9 @@ export async function connectTestRedis(): Promise<TestRedis> {
     await raw.ping();
   } catch (error) {
     raw.disconnect();
-    throw new Error(`These tests need a real Redis at ${TEST_REDIS_URL} and could not reach it (${(error as Error).message}); ${HOW_TO_START}`);
+    throw new Error(
+      `These tests need a real Redis at ${TEST_REDIS_URL} and could not reach it (${(error as Error).message}); ${HOW_TO_START}`,
+    );
   }
   const keyPrefix = `test:${randomUUID().slice(0, 8)}:`;
   const client = createRedisClient({ kind: "single", url: TEST_REDIS_URL, keyPrefix });

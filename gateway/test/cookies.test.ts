@@ -1,0 +1,21 @@
+import { clearedSessionCookie, sessionCookie } from "../src/cookies";
+import { readConfig } from "../src/config";
+
+describe("session cookies", () => {
+  it("are HttpOnly, SameSite=Lax and Path=/ in development, without Secure", () => {
+    const { cookie } = readConfig({});
+    expect(sessionCookie(cookie, "tok", 60)).toBe("fedsession=tok; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
+    expect(clearedSessionCookie(cookie)).toBe("fedsession=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+  });
+
+  it("use the __Host- prefix and Secure in production, with no Domain", () => {
+    const { cookie } = readConfig({ NODE_ENV: "production" });
+    expect(sessionCookie(cookie, "tok", 60)).toBe(
+      "__Host-fedsession=tok; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60",
+    );
+  });
+
+  it("refuses insecure cookies in production, naming the variable", () => {
+    expect(() => readConfig({ NODE_ENV: "production", COOKIE_SECURE: "false" })).toThrow(/COOKIE_SECURE/);
+  });
+});

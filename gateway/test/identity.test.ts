@@ -1,0 +1,83 @@
+import { silentLogger } from "@fedsession/runtime";
+import { SessionServiceUnavailable, type ResolvedSession } from "@fedsession/session-client";
+import { GraphQLError } from "graphql";
+import { createIdentityResolver } from "../src/identity";
+
+const VALID = `${"a".repeat(22)}.${"b".repeat(43)}`;
+const session: ResolvedSession = {
+  id: "a".repeat(22),
+  userId: "u-1",
+  permissions: ["documents:read"],
+  expiresAt: new Date().toISOString(),
+};
+
+function resolverWith(answer: () => Promise<ResolvedSession | null>) {
+  const lookups: string[] = [];
+  const resolve = createIdentityResolver({
+    cookieName: "fedsession",
+    logger: silentLogger,
+    sessions: {
+      resolveSession: (token) => {
+        lookups.push(token);
+        return answer();
+      },
+    },
+  });
+  return { resolve, lookups };
+}
+
+describe("resolving the request's identity", () => {
+  it("makes no lookup without a credential", async () => {
+    const { resolve, lookups } = resolverWith(async () => session);
+    await expect(resolve({})).resolves.toEqual({ identity: { authenticated: false }, clearCookie: false });
+    await expect(resolve({ cookie: "theme=dark" })).resolves.toEqual({
+      identity: { authenticated: false },
+      clearCookie: false,
+    });
+    expect(lookups).toEqual([]);
+  });
+
+  it.each([
+    ["too short", "fedsession=abc.def"],
+    ["no separator", `fedsession=${"a".repeat(66)}`],
+    ["bad characters", `fedsession=${"a".repeat(21)}!.${"b".repeat(43)}`],
+    ["two session cookies", `fedsession=${VALID}; fedsession=${VALID}`],
+    ["empty", "fedsession="],
+  ])(
+    "treats a malformed cookie (%s) as anonymous, asks for it to be cleared, and never looks it up",
+    async (_case, cookie) => {
+      const { resolve, lookups } = resolverWith(async () => session);
+      await expect(resolve({ cookie })).resolves.toEqual({ identity: { authenticated: false }, clearCookie: true });
+      expect(lookups).toEqual([]);
+    },
+  );
+
+  it("looks a well-formed cookie up exactly once and carries the session's user and permissions", async () => {
+    const { resolve, lookups } = resolverWith(async () => session);
+    await expect(resolve({ cookie: `theme=dark; fedsession=${VALID}` })).resolves.toEqual({
+      identity: { authenticated: true, userId: "u-1", permissions: ["documents:read"], sessionId: session.id },
+      clearCookie: false,
+    });
+    expect(lookups).toEqual([VALID]);
+  });
+
+  it("clears a cookie whose session the store does not know", async () => {
+    const { resolve } = resolverWith(async () => null);
+    await expect(resolve({ cookie: `fedsession=${VALID}` })).resolves.toEqual({
+      identity: { authenticated: false },
+      clearCookie: true,
+    });
+  });
+
+  it("turns a failed lookup into SESSION_STORE_UNAVAILABLE with HTTP 503, never into an anonymous request", async () => {
+    const { resolve } = resolverWith(async () => {
+      throw new SessionServiceUnavailable("down");
+    });
+    const error = await resolve({ cookie: `fedsession=${VALID}` }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(GraphQLError);
+    expect((error as GraphQLError).extensions).toMatchObject({
+      code: "SESSION_STORE_UNAVAILABLE",
+      http: { status: 503 },
+    });
+  });
+});
