@@ -1,7 +1,6 @@
 import { generateKeyMaterial, importSigningKey, publicKeys } from "@fedsession/runtime";
 import { TestClock } from "@fedsession/testing";
-import type {
-  GatewayRequestRejected} from "../src";
+import type { GatewayRequestRejected } from "../src";
 import {
   ANONYMOUS,
   GATEWAY_CONTEXT_HEADER,

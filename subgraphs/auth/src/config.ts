@@ -1,0 +1,89 @@
+import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
+import { normaliseEmail } from "./email";
+import { AccountError } from "./errors";
+import { passwordProblem } from "./passwords";
+
+export interface AdministratorConfig {
+  email: string;
+  password: string;
+}
+
+export interface AuthConfig {
+  port: number;
+  host: string;
+  production: boolean;
+  /** Base URL of the session service's internal API. */
+  sessionUrl: string;
+  /** Upper bound for one call to the session service, in milliseconds (SESSION_CALL_TIMEOUT_MS). */
+  sessionCallTimeoutMs: number;
+  bcryptCost: number;
+  /** Created or updated at start-up; null when ADMIN_EMAIL and ADMIN_PASSWORD are both unset. */
+  administrator: AdministratorConfig | null;
+  /** null: in-memory stores (refused in production). */
+  redis: RedisConfig | null;
+}
+
+/** Production administrators need a long password with some variety; the general rule alone allows "aaaaaaaa". */
+const PRODUCTION_ADMIN_MIN_CHARACTERS = 16;
+const PRODUCTION_ADMIN_MIN_DISTINCT = 8;
+
+function readAdministrator(env: EnvReader): AdministratorConfig | null {
+  const email = env.optional("ADMIN_EMAIL");
+  const password = env.optional("ADMIN_PASSWORD");
+  if (email === undefined && password === undefined) return null;
+  if (email === undefined)
+    throw new ConfigError("ADMIN_EMAIL", "required when ADMIN_PASSWORD is set (set both or neither)");
+  if (password === undefined)
+    throw new ConfigError("ADMIN_PASSWORD", "required when ADMIN_EMAIL is set (set both or neither)");
+  let normalised: string;
+  try {
+    normalised = normaliseEmail(email);
+  } catch (error) {
+    if (error instanceof AccountError) throw new ConfigError("ADMIN_EMAIL", error.message);
+    throw error;
+  }
+  const problem = passwordProblem(password);
+  if (problem !== null) throw new ConfigError("ADMIN_PASSWORD", problem);
+  if (env.isProduction()) {
+    const characters = [...password];
+    if (
+      characters.length < PRODUCTION_ADMIN_MIN_CHARACTERS ||
+      new Set(characters).size < PRODUCTION_ADMIN_MIN_DISTINCT
+    ) {
+      throw new ConfigError(
+        "ADMIN_PASSWORD",
+        `too weak for NODE_ENV=production: use at least ${PRODUCTION_ADMIN_MIN_CHARACTERS} characters with at least ${PRODUCTION_ADMIN_MIN_DISTINCT} different ones`,
+      );
+    }
+  }
+  return { email: normalised, password };
+}
+
+/**
+ * Reads and validates the auth service's environment once; every error names its variable.
+ *
+ * AUTH_PORT (4002), LISTEN_HOST (127.0.0.1), SESSION_URL (http://127.0.0.1:4001), SESSION_CALL_TIMEOUT_MS (2000,
+ * whole milliseconds so sub-second bounds are possible), BCRYPT_COST (12, 4-15), ADMIN_EMAIL + ADMIN_PASSWORD
+ * (both or neither), REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX.
+ */
+export function readConfig(source: Env): AuthConfig {
+  const env = new EnvReader(source);
+  const production = env.isProduction();
+  const redis = readRedisConfig(env);
+  if (production && redis === null) {
+    throw new ConfigError(
+      "REDIS_URL",
+      "required when NODE_ENV=production (in-memory stores are refused in production)",
+    );
+  }
+  return {
+    port: env.port("AUTH_PORT", 4002),
+    host: env.string("LISTEN_HOST", "127.0.0.1"),
+    production,
+    sessionUrl: env.url("SESSION_URL", "http://127.0.0.1:4001"),
+    sessionCallTimeoutMs: env.integer("SESSION_CALL_TIMEOUT_MS", 2000, { min: 100, max: 60_000 }),
+    bcryptCost: env.integer("BCRYPT_COST", 12, { min: 4, max: 15 }),
+    administrator: readAdministrator(env),
+    redis,
+  };
+}

@@ -1,0 +1,113 @@
+import {
+  createLogger,
+  createRedisClient,
+  EnvReader,
+  importSigningKey,
+  listen,
+  loadKeyMaterial,
+  publicKeys,
+  type Env,
+  type Logger,
+} from "@fedsession/runtime";
+import { createSessionServiceClient } from "@fedsession/session-client";
+import { ADMINISTRATOR_PERMISSIONS, createAccounts, SIGN_UP_PERMISSIONS, type Accounts } from "./accounts";
+import { readConfig, type AuthConfig } from "./config";
+import { createPasswords } from "./passwords";
+import { createAuthServer } from "./server";
+import { createMemoryUserStore } from "./store/memory";
+import { createRedisUserStore } from "./store/redis";
+
+export interface StartedService {
+  url: string;
+  close(): Promise<void>;
+  notes: string[];
+}
+
+const DEMO_USERS = [
+  { label: "demo user", email: "alice@example.com", password: "alice-password-1", administrator: false },
+  { label: "demo admin", email: "admin@example.com", password: "admin-password-1", administrator: true },
+] as const;
+
+/** Accounts that must exist once the service is up; returns the lines the start script prints about them. */
+async function provisionAccounts(accounts: Accounts, config: AuthConfig, inMemory: boolean): Promise<string[]> {
+  const notes: string[] = [];
+  if (config.administrator) {
+    await accounts.ensureAdministrator(config.administrator.email, config.administrator.password);
+    notes.push(`administrator: ${config.administrator.email} (from ADMIN_EMAIL)`);
+  }
+  if (!inMemory) return notes;
+  for (const demo of DEMO_USERS) {
+    // A configured administrator replaces the demo one, whose password is public.
+    if (demo.administrator && config.administrator) continue;
+    await accounts.ensureUser(
+      demo.email,
+      demo.password,
+      demo.administrator ? ADMINISTRATOR_PERMISSIONS : SIGN_UP_PERMISSIONS,
+    );
+    notes.push(`${demo.label}: ${demo.email} / ${demo.password}`);
+  }
+  return notes;
+}
+
+export async function start(env: Env = process.env, logger: Logger = createLogger("auth")): Promise<StartedService> {
+  const config = readConfig(env);
+  const material = await loadKeyMaterial(new EnvReader(env));
+  const redis = config.redis ? createRedisClient(config.redis) : null;
+  const users = redis ? createRedisUserStore(redis) : createMemoryUserStore();
+  const clock = () => new Date();
+  const accounts = createAccounts({ users, passwords: await createPasswords({ cost: config.bcryptCost }), clock });
+  const sessions = createSessionServiceClient({
+    baseUrl: config.sessionUrl,
+    from: "auth",
+    signingKey: await importSigningKey(material, "auth"),
+    timeoutMs: config.sessionCallTimeoutMs,
+  });
+  const server = await createAuthServer({
+    users,
+    accounts,
+    sessions,
+    gatewayJwks: publicKeys(material, "gateway"),
+    logger,
+    production: config.production,
+    clock,
+  });
+  const running = await listen(server.handler, config.port, config.host, (error) =>
+    logger.error("request_failed", { message: error instanceof Error ? error.message : String(error) }),
+  );
+  const close = async () => {
+    await running.close();
+    await server.stop();
+    redis?.disconnect();
+  };
+  try {
+    const notes = [
+      redis ? "store: Redis" : "store: in-memory (development only)",
+      ...(await provisionAccounts(accounts, config, redis === null)),
+    ];
+    return { url: `${running.url}/graphql`, close, notes };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  const logger = createLogger("auth");
+  start(process.env, logger).then(
+    (service) => {
+      logger.info("listening", { url: service.url });
+      let stopping = false;
+      const shutdown = () => {
+        if (stopping) return;
+        stopping = true;
+        void service.close().then(() => process.exit(0));
+      };
+      process.on("SIGINT", shutdown);
+      process.on("SIGTERM", shutdown);
+    },
+    (error: unknown) => {
+      logger.error("start_failed", { message: error instanceof Error ? error.message : String(error) });
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,28 @@
+import { GraphQLError } from "graphql";
+import { hasPermission } from "@fedsession/subgraph-kit";
+import type { AuthContext } from "../context";
+import type { UserRecord } from "../store/user-store";
+
+/** A user's own fields are theirs and the administrators'; other subgraphs reference users (e.g. `owner: User!`) freely. */
+function assertMayReadPrivateFields(user: UserRecord, context: AuthContext): void {
+  const { identity } = context;
+  const self = (identity.authenticated && identity.userId === user.id) || context.provenUserIds.has(user.id);
+  if (!self && !hasPermission(identity, "users:admin")) {
+    throw new GraphQLError("Only this user and administrators can see this field", {
+      extensions: { code: "FORBIDDEN" },
+    });
+  }
+}
+
+export const User = {
+  __resolveReference: (reference: { id: string }, context: AuthContext): Promise<UserRecord | null> =>
+    context.users.load(reference.id),
+  email: (user: UserRecord, _args: unknown, context: AuthContext): string => {
+    assertMayReadPrivateFields(user, context);
+    return user.email;
+  },
+  permissions: (user: UserRecord, _args: unknown, context: AuthContext): string[] => {
+    assertMayReadPrivateFields(user, context);
+    return user.permissions;
+  },
+};

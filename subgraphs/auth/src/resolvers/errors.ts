@@ -1,0 +1,23 @@
+import { GraphQLError } from "graphql";
+import { SessionServiceUnavailable } from "@fedsession/session-client";
+import { AccountError } from "../errors";
+import type { AuthContext } from "../context";
+
+const ACCOUNT_ERROR_CODES = {
+  "invalid-input": "BAD_USER_INPUT",
+  "email-taken": "BAD_USER_INPUT",
+  "invalid-credentials": "UNAUTHENTICATED",
+} as const;
+
+/** The resolver edge: typed errors become GraphQL errors with a stable code; anything else is left for the kit to mask. */
+export function toGraphQLError(error: unknown, context: AuthContext): unknown {
+  if (error instanceof AccountError)
+    return new GraphQLError(error.message, { extensions: { code: ACCOUNT_ERROR_CODES[error.code] } });
+  if (error instanceof SessionServiceUnavailable) {
+    context.logger.warn("session_service_unavailable", { reason: error.message });
+    return new GraphQLError("Signing in is temporarily unavailable; try again in a moment", {
+      extensions: { code: "SESSION_STORE_UNAVAILABLE", http: { status: 503 } },
+    });
+  }
+  return error;
+}

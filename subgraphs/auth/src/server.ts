@@ -1,0 +1,58 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { parse } from "graphql";
+import type { JSONWebKeySet } from "jose";
+import type { Logger } from "@fedsession/runtime";
+import { createSubgraphServer } from "@fedsession/subgraph-kit";
+import type { Accounts } from "./accounts";
+import DataLoader from "dataloader";
+import type { AuthContext } from "./context";
+import { resolvers } from "./resolvers";
+import type { SessionCreator } from "./sessions";
+import type { UserStore } from "./store/user-store";
+
+/** The name in supergraph.yaml, and the audience every gateway context for this subgraph carries. */
+export const SUBGRAPH_NAME = "auth";
+
+export const typeDefs = parse(readFileSync(path.resolve(__dirname, "../schema.graphql"), "utf8"));
+
+export interface AuthServerDependencies {
+  users: UserStore;
+  accounts: Accounts;
+  sessions: SessionCreator;
+  /** The gateway's public keys, to verify the signed context on every request. */
+  gatewayJwks: JSONWebKeySet;
+  logger: Logger;
+  production: boolean;
+  clock: () => Date;
+}
+
+export interface AuthServer {
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the auth subgraph from its dependencies; does not listen. */
+export async function createAuthServer(dependencies: AuthServerDependencies): Promise<AuthServer> {
+  const { users, accounts, sessions, logger } = dependencies;
+  const { server, handler } = await createSubgraphServer<AuthContext>({
+    name: SUBGRAPH_NAME,
+    schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
+    gatewayJwks: dependencies.gatewayJwks,
+    logger,
+    production: dependencies.production,
+    currentDate: dependencies.clock,
+    context: ({ identity, responseHeaders }) => ({
+      identity,
+      responseHeaders,
+      accounts,
+      sessions,
+      users: new DataLoader((ids: readonly string[]) => users.findByIds(ids)),
+      provenUserIds: new Set<string>(),
+      logger,
+    }),
+  });
+  return { handler, stop: () => server.stop() };
+}

@@ -1,0 +1,70 @@
+import { ConfigError } from "@fedsession/runtime";
+import { readConfig } from "../src/config";
+
+const variableOf = (env: Record<string, string>) => {
+  try {
+    readConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.variable;
+    throw error;
+  }
+  return null;
+};
+
+const PRODUCTION = { NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:6379" };
+
+describe("auth configuration", () => {
+  it("uses the documented defaults", () => {
+    expect(readConfig({})).toEqual({
+      port: 4002,
+      host: "127.0.0.1",
+      production: false,
+      sessionUrl: "http://127.0.0.1:4001/",
+      sessionCallTimeoutMs: 2000,
+      bcryptCost: 12,
+      administrator: null,
+      redis: null,
+    });
+  });
+
+  it("keeps bcrypt's cost within 4 to 15", () => {
+    expect(readConfig({ BCRYPT_COST: "4" }).bcryptCost).toBe(4);
+    expect(variableOf({ BCRYPT_COST: "3" })).toBe("BCRYPT_COST");
+    expect(variableOf({ BCRYPT_COST: "16" })).toBe("BCRYPT_COST");
+  });
+
+  it("needs ADMIN_EMAIL and ADMIN_PASSWORD together and names the missing one", () => {
+    expect(variableOf({ ADMIN_EMAIL: "root@example.com" })).toBe("ADMIN_PASSWORD");
+    expect(variableOf({ ADMIN_PASSWORD: "root-password-1" })).toBe("ADMIN_EMAIL");
+    expect(readConfig({ ADMIN_EMAIL: " Root@Example.com", ADMIN_PASSWORD: "root-password-1" }).administrator).toEqual({
+      email: "root@example.com",
+      password: "root-password-1",
+    });
+  });
+
+  it("applies the password rule to ADMIN_PASSWORD and the email shape to ADMIN_EMAIL", () => {
+    expect(variableOf({ ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: "short" })).toBe("ADMIN_PASSWORD");
+    expect(variableOf({ ADMIN_EMAIL: "root", ADMIN_PASSWORD: "root-password-1" })).toBe("ADMIN_EMAIL");
+  });
+
+  it("refuses a weak administrator password in production", () => {
+    expect(
+      variableOf({ ...PRODUCTION, ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: "admin-password-1" }),
+    ).toBeNull();
+    expect(variableOf({ ...PRODUCTION, ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: "root-pass" })).toBe(
+      "ADMIN_PASSWORD",
+    );
+    expect(variableOf({ ...PRODUCTION, ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: "aaaaaaaaaaaaaaaaaaaa" })).toBe(
+      "ADMIN_PASSWORD",
+    );
+  });
+
+  it("refuses in-memory stores in production, naming REDIS_URL", () => {
+    expect(variableOf({ NODE_ENV: "production" })).toBe("REDIS_URL");
+  });
+
+  it("names the variable of a malformed session URL or timeout", () => {
+    expect(variableOf({ SESSION_URL: "not a url" })).toBe("SESSION_URL");
+    expect(variableOf({ SESSION_CALL_TIMEOUT_MS: "2s" })).toBe("SESSION_CALL_TIMEOUT_MS");
+  });
+});

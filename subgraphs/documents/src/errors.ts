@@ -1,0 +1,6 @@
+import { GraphQLError } from "graphql";
+
+export const badUserInput = (message: string, argument: string) =>
+  new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", argument } });
+
+export const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: "FORBIDDEN" } });

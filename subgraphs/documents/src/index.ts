@@ -1,0 +1,6 @@
+export { readConfig, type DocumentsConfig } from "./config";
+export { start, type StartedService } from "./main";
+export { SUBGRAPH_NAME, createDocumentsServer, type DocumentsServer, type DocumentsServerOptions } from "./server";
+export type { DocumentRecord, DocumentStore } from "./store/document-store";
+export { createMemoryDocumentStore } from "./store/memory";
+export { createRedisDocumentStore } from "./store/redis";

@@ -1,0 +1,6 @@
+export const TITLE_MAX_CHARACTERS = 200;
+export const BODY_MAX_CHARACTERS = 100_000;
+export const PUBLIC_DOCUMENTS_MAX_FIRST = 100;
+
+/** Counts code points, so an emoji is one character as a user sees it rather than two UTF-16 units. */
+export const characterCount = (text: string): number => [...text].length;

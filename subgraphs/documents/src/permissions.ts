@@ -1,0 +1,2 @@
+export const DOCUMENTS_READ = "documents:read";
+export const DOCUMENTS_WRITE = "documents:write";

@@ -1,0 +1,55 @@
+import { requirePermission } from "@fedsession/subgraph-kit";
+import type { DocumentsContext } from "../context";
+import { badUserInput, forbidden } from "../errors";
+import { BODY_MAX_CHARACTERS, TITLE_MAX_CHARACTERS, characterCount } from "../limits";
+import { DOCUMENTS_WRITE } from "../permissions";
+import type { DocumentRecord } from "../store/document-store";
+
+interface CreateDocumentArgs {
+  title: string;
+  body: string;
+  public: boolean | null;
+}
+
+function validateDocumentInput({ title, body }: CreateDocumentArgs): void {
+  if (title.trim() === "" || characterCount(title) > TITLE_MAX_CHARACTERS) {
+    throw badUserInput(`title must be 1 to ${TITLE_MAX_CHARACTERS} characters and not blank`, "title");
+  }
+  if (characterCount(body) > BODY_MAX_CHARACTERS) {
+    throw badUserInput(`body must be at most ${BODY_MAX_CHARACTERS} characters`, "body");
+  }
+}
+
+export const Mutation = {
+  async createDocument(
+    _parent: unknown,
+    args: CreateDocumentArgs,
+    { identity, store, loaders, clock, generateId }: DocumentsContext,
+  ) {
+    const user = requirePermission(identity, DOCUMENTS_WRITE);
+    validateDocumentInput(args);
+    const doc: DocumentRecord = {
+      id: generateId(),
+      ownerId: user.userId,
+      title: args.title,
+      body: args.body,
+      public: args.public ?? false,
+      createdAt: clock().getTime(),
+    };
+    await store.create(doc);
+    loaders.documentById.prime(doc.id, doc);
+    loaders.documentsByOwner.clear(user.userId);
+    return doc;
+  },
+
+  async deleteDocument(_parent: unknown, { id }: { id: string }, { identity, store, loaders }: DocumentsContext) {
+    const user = requirePermission(identity, DOCUMENTS_WRITE);
+    const doc = await loaders.documentById.load(id);
+    if (doc === null) return false;
+    if (doc.ownerId !== user.userId) throw forbidden("You can delete only your own documents");
+    const deleted = await store.delete(id);
+    loaders.documentById.clear(id);
+    loaders.documentsByOwner.clear(user.userId);
+    return deleted;
+  },
+};

@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import { connectTestRedis, type TestRedis } from "@fedsession/testing";
+import type { DocumentRecord, DocumentStore } from "../src/store/document-store";
+import { createMemoryDocumentStore } from "../src/store/memory";
+import { createRedisDocumentStore } from "../src/store/redis";
+
+interface Harness {
+  store: DocumentStore;
+  close(): Promise<void>;
+}
+
+const openMemory = async (): Promise<Harness> => ({ store: createMemoryDocumentStore(), close: async () => {} });
+const openRedis = async (): Promise<Harness> => {
+  const redis = await connectTestRedis();
+  return { store: createRedisDocumentStore(redis.client), close: () => redis.close() };
+};
+
+let sequence = 0;
+function documentFor(ownerId: string, overrides: Partial<DocumentRecord> = {}): DocumentRecord {
+  sequence += 1;
+  return {
+    id: `doc-${randomUUID()}`,
+    ownerId,
+    title: `title ${sequence}`,
+    body: `body ${sequence}`,
+    public: false,
+    createdAt: Date.UTC(2026, 0, 1) + sequence * 1000,
+    ...overrides,
+  };
+}
+
+const ids = (docs: readonly (DocumentRecord | null)[]) => docs.map((doc) => doc?.id ?? null);
+
+describe.each([
+  ["memory", openMemory],
+  ["redis", openRedis],
+])("document store contract: %s", (_adapter, open) => {
+  let harness: Harness;
+  let store: DocumentStore;
+
+  beforeEach(async () => {
+    harness = await open();
+    store = harness.store;
+  });
+  afterEach(() => harness.close());
+
+  it("finds created documents by id in the order asked, with null for unknown ids", async () => {
+    const first = documentFor("u-alice", { public: true });
+    const second = documentFor("u-bob");
+    await store.create(first);
+    await store.create(second);
+    await expect(store.findByIds([second.id, "doc-missing", first.id])).resolves.toEqual([second, null, first]);
+    await expect(store.findByIds([])).resolves.toEqual([]);
+  });
+
+  it("lists each owner's documents newest first, one list per owner in the order asked", async () => {
+    const older = documentFor("u-alice", { createdAt: 1_000 });
+    const newer = documentFor("u-alice", { createdAt: 3_000, public: true });
+    const bobs = documentFor("u-bob", { createdAt: 2_000 });
+    for (const doc of [newer, bobs, older]) await store.create(doc);
+    const lists = await store.listByOwners(["u-bob", "u-nobody", "u-alice"]);
+    expect(lists.map(ids)).toEqual([[bobs.id], [], [newer.id, older.id]]);
+    expect(lists[2]).toEqual([newer, older]);
+  });
+
+  it("orders documents created in the same millisecond by id, descending, on every adapter", async () => {
+    const a = documentFor("u-alice", { id: "doc-a", createdAt: 5_000, public: true });
+    const b = documentFor("u-alice", { id: "doc-b", createdAt: 5_000, public: true });
+    await store.create(a);
+    await store.create(b);
+    await expect(store.listByOwners(["u-alice"])).resolves.toEqual([[b, a]]);
+    await expect(store.listPublic(10)).resolves.toEqual([b, a]);
+  });
+
+  it("lists only public documents, newest first, at most `first` of them", async () => {
+    const docs = [1, 2, 3, 4].map((n) =>
+      documentFor(n % 2 === 0 ? "u-alice" : "u-bob", { createdAt: n * 1000, public: n !== 3 }),
+    );
+    for (const doc of docs) await store.create(doc);
+    const [one, two, , four] = docs;
+    await expect(store.listPublic(10)).resolves.toEqual([four, two, one]);
+    await expect(store.listPublic(2)).resolves.toEqual([four, two]);
+    await expect(store.listPublic(0)).resolves.toEqual([]);
+  });
+
+  it("deletes a document from lookups and from both listings, and reports whether it existed", async () => {
+    const kept = documentFor("u-alice", { public: true });
+    const doomed = documentFor("u-alice", { public: true });
+    await store.create(kept);
+    await store.create(doomed);
+    await expect(store.delete(doomed.id)).resolves.toBe(true);
+    await expect(store.delete(doomed.id)).resolves.toBe(false);
+    await expect(store.delete("doc-missing")).resolves.toBe(false);
+    await expect(store.findByIds([doomed.id, kept.id])).resolves.toEqual([null, kept]);
+    await expect(store.listByOwners(["u-alice"])).resolves.toEqual([[kept]]);
+    await expect(store.listPublic(10)).resolves.toEqual([kept]);
+  });
+
+  it("returns copies, so changing a returned record does not change the stored one", async () => {
+    const doc = documentFor("u-alice");
+    await store.create(doc);
+    const [found] = await store.findByIds([doc.id]);
+    if (found) found.title = "changed";
+    await expect(store.findByIds([doc.id])).resolves.toEqual([doc]);
+  });
+});
+
+describe("redis document store: what Redis holds", () => {
+  let redis: TestRedis;
+  let store: DocumentStore;
+
+  beforeEach(async () => {
+    redis = await connectTestRedis();
+    store = createRedisDocumentStore(redis.client);
+  });
+  afterEach(() => redis.close());
+
+  it("keeps the document as JSON under a hash-tagged, prefixed key, indexed by owner and visibility, with no TTL", async () => {
+    const doc = documentFor("u-alice", { public: true });
+    await store.create(doc);
+    const documentKey = `${redis.keyPrefix}document:{${doc.id}}`;
+    const ownerKey = `${redis.keyPrefix}owner-documents:{u-alice}`;
+    const publicKey = `${redis.keyPrefix}public-documents`;
+    expect((await redis.keys()).sort()).toEqual([documentKey, ownerKey, publicKey].sort());
+    expect(JSON.parse((await redis.raw.get(documentKey)) ?? "null")).toEqual(doc);
+    expect(await redis.raw.zscore(ownerKey, doc.id)).toBe(String(doc.createdAt));
+    expect(await redis.raw.zscore(publicKey, doc.id)).toBe(String(doc.createdAt));
+    for (const key of [documentKey, ownerKey, publicKey]) expect(await redis.raw.pttl(key)).toBe(-1);
+  });
+
+  it("leaves a private document out of the public index", async () => {
+    const doc = documentFor("u-alice");
+    await store.create(doc);
+    expect(await redis.raw.exists(`${redis.keyPrefix}public-documents`)).toBe(0);
+  });
+
+  it("leaves no index entry behind after a delete", async () => {
+    const doc = documentFor("u-alice", { public: true });
+    await store.create(doc);
+    await store.delete(doc.id);
+    expect(await redis.keys()).toEqual([]);
+  });
+
+  it("writes the document before its index entries and deletes it before them", async () => {
+    const monitor = await redis.raw.duplicate().monitor();
+    const marker = `${redis.keyPrefix}end-of-test`;
+    const commands: string[] = [];
+    const sawMarker = new Promise<void>((resolve) => {
+      monitor.on("monitor", (_time: string, args: string[]) => {
+        if (args[1] === marker) resolve();
+        else if (args.some((arg) => arg.startsWith(redis.keyPrefix))) commands.push(String(args[0]).toLowerCase());
+      });
+    });
+    const doc = documentFor("u-alice", { public: true });
+    await store.create(doc);
+    await store.delete(doc.id);
+    await redis.raw.exists(marker);
+    await sawMarker;
+    monitor.disconnect();
+    expect(commands).toEqual(["set", "zadd", "zadd", "get", "del", "zrem", "zrem"]);
+  });
+
+  it("skips index entries whose document is missing, still filling the requested page", async () => {
+    const kept = [1, 2, 3].map((n) => documentFor("u-alice", { createdAt: n * 1000, public: true }));
+    for (const doc of kept) await store.create(doc);
+    // What an interrupted delete leaves behind: index entries, newer than everything else, for a document that is gone.
+    await redis.raw.zadd(`${redis.keyPrefix}owner-documents:{u-alice}`, 9_000, "doc-ghost");
+    await redis.raw.zadd(`${redis.keyPrefix}public-documents`, 9_000, "doc-ghost");
+    await expect(store.listByOwners(["u-alice"])).resolves.toEqual([[kept[2], kept[1], kept[0]]]);
+    await expect(store.listPublic(2)).resolves.toEqual([kept[2], kept[1]]);
+    await expect(store.listPublic(10)).resolves.toEqual([kept[2], kept[1], kept[0]]);
+  });
+});

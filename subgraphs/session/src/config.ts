@@ -1,0 +1,36 @@
+import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
+
+export interface SessionConfig {
+  port: number;
+  host: string;
+  production: boolean;
+  idleTtlSeconds: number;
+  absoluteTtlSeconds: number;
+  /** Null: the in-memory store (development only). */
+  redis: RedisConfig | null;
+}
+
+export function readConfig(env: Env): SessionConfig {
+  const reader = new EnvReader(env);
+  const production = reader.isProduction();
+  const idleTtlSeconds = reader.durationSeconds("SESSION_IDLE_TTL", "30m");
+  const absoluteTtlSeconds = reader.durationSeconds("SESSION_ABSOLUTE_TTL", "12h");
+  if (absoluteTtlSeconds < idleTtlSeconds) {
+    throw new ConfigError(
+      "SESSION_ABSOLUTE_TTL",
+      `must be at least SESSION_IDLE_TTL (${idleTtlSeconds} s), got ${absoluteTtlSeconds} s`,
+    );
+  }
+  const redis = readRedisConfig(reader);
+  if (production && redis === null) {
+    throw new ConfigError("REDIS_URL", "required when NODE_ENV=production: in-memory stores are refused in production");
+  }
+  return {
+    port: reader.port("SESSION_PORT", 4001),
+    host: reader.string("LISTEN_HOST", "127.0.0.1"),
+    production,
+    idleTtlSeconds,
+    absoluteTtlSeconds,
+    redis,
+  };
+}

@@ -1,0 +1,72 @@
+import {
+  createLogger,
+  createRedisClient,
+  EnvReader,
+  listen,
+  loadKeyMaterial,
+  type Env,
+  type Logger,
+} from "@fedsession/runtime";
+import { readConfig } from "./config";
+import { createSessionServer } from "./server";
+import { createMemorySessionStore } from "./store/memory";
+import { createRedisSessionStore } from "./store/redis";
+import type { SessionStore } from "./store/session-store";
+
+export interface StartedService {
+  url: string;
+  close(): Promise<void>;
+  notes: string[];
+}
+
+export async function start(env: Env = process.env, logger: Logger = createLogger("session")): Promise<StartedService> {
+  const config = readConfig(env);
+  const material = await loadKeyMaterial(new EnvReader(env));
+  const clock = () => new Date();
+  const redis = config.redis && createRedisClient(config.redis);
+  const store: SessionStore = redis ? createRedisSessionStore(redis, clock) : createMemorySessionStore(clock);
+  const notes = redis ? [] : ["store: in-memory (development only; sessions end when the process stops)"];
+  try {
+    const { handler, stop } = await createSessionServer({
+      store,
+      material,
+      clock,
+      logger,
+      production: config.production,
+      idleTtlSeconds: config.idleTtlSeconds,
+      absoluteTtlSeconds: config.absoluteTtlSeconds,
+    });
+    const running = await listen(handler, config.port, config.host, (error) =>
+      logger.error("request_failed", { message: error instanceof Error ? error.message : String(error) }),
+    );
+    return {
+      url: `${running.url}/graphql`,
+      notes,
+      close: async () => {
+        await running.close();
+        await stop();
+        await redis?.quit();
+      },
+    };
+  } catch (error) {
+    redis?.disconnect();
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  const logger = createLogger("session");
+  start(process.env, logger).then(
+    (service) => {
+      logger.info("listening", { url: service.url });
+      for (const note of service.notes) logger.info("note", { note });
+      const shutdown = () => void service.close().then(() => process.exit(0));
+      process.once("SIGINT", shutdown);
+      process.once("SIGTERM", shutdown);
+    },
+    (error: unknown) => {
+      logger.error("start_failed", { message: error instanceof Error ? error.message : String(error) });
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,60 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { parse } from "graphql";
+import { publicKeys, type KeyMaterial, type Logger } from "@fedsession/runtime";
+import { createSubgraphServer } from "@fedsession/subgraph-kit";
+import type { SessionContext } from "./context";
+import { createInternalRoutes } from "./internal-routes";
+import { resolvers } from "./resolvers";
+import { createSessionService } from "./sessions";
+import type { SessionStore } from "./store/session-store";
+
+export const SUBGRAPH_NAME = "session";
+export const SCHEMA_PATH = path.resolve(__dirname, "../schema.graphql");
+
+export interface SessionServerOptions {
+  store: SessionStore;
+  material: KeyMaterial;
+  clock: () => Date;
+  logger: Logger;
+  production: boolean;
+  idleTtlSeconds: number;
+  absoluteTtlSeconds: number;
+  random?: (size: number) => Buffer;
+}
+
+export interface SessionServer {
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The session subgraph (GraphQL at /graphql, internal routes beside it), built from injected parts; does not listen. */
+export async function createSessionServer(options: SessionServerOptions): Promise<SessionServer> {
+  const sessions = createSessionService({
+    store: options.store,
+    clock: options.clock,
+    random: options.random,
+    idleTtlSeconds: options.idleTtlSeconds,
+    absoluteTtlSeconds: options.absoluteTtlSeconds,
+  });
+  const typeDefs = parse(await readFile(SCHEMA_PATH, "utf8"));
+  const { server, handler } = await createSubgraphServer<SessionContext>({
+    name: SUBGRAPH_NAME,
+    schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
+    gatewayJwks: publicKeys(options.material, "gateway"),
+    context: ({ identity, responseHeaders }) => ({ identity, sessions, responseHeaders }),
+    logger: options.logger,
+    production: options.production,
+    routes: createInternalRoutes({
+      sessions,
+      material: options.material,
+      logger: options.logger,
+      absoluteTtlSeconds: options.absoluteTtlSeconds,
+      currentDate: options.clock,
+    }),
+    currentDate: options.clock,
+  });
+  return { handler, stop: () => server.stop() };
+}

@@ -1,0 +1,47 @@
+import { ConfigError } from "@fedsession/runtime";
+import { readConfig } from "../src/config";
+
+const configError = (env: Record<string, string>) => {
+  try {
+    readConfig(env);
+  } catch (error) {
+    return error instanceof ConfigError ? error.variable : error;
+  }
+  return "accepted";
+};
+
+describe("session config", () => {
+  it("defaults to port 4001 on 127.0.0.1, 30 min idle, 12 h absolute and the in-memory store", () => {
+    expect(readConfig({})).toEqual({
+      port: 4001,
+      host: "127.0.0.1",
+      production: false,
+      idleTtlSeconds: 1800,
+      absoluteTtlSeconds: 43_200,
+      redis: null,
+    });
+  });
+
+  it("reads durations with or without a unit and Redis settings", () => {
+    const config = readConfig({
+      SESSION_IDLE_TTL: "900",
+      SESSION_ABSOLUTE_TTL: "7d",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      SESSION_PORT: "0",
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      idleTtlSeconds: 900,
+      absoluteTtlSeconds: 604_800,
+      redis: { kind: "single", keyPrefix: "fedsession:" },
+    });
+  });
+
+  it("names the variable at fault", () => {
+    expect(configError({ SESSION_IDLE_TTL: "2h", SESSION_ABSOLUTE_TTL: "1h" })).toBe("SESSION_ABSOLUTE_TTL");
+    expect(configError({ SESSION_IDLE_TTL: "soon" })).toBe("SESSION_IDLE_TTL");
+    expect(configError({ SESSION_PORT: "70000" })).toBe("SESSION_PORT");
+    expect(configError({ NODE_ENV: "production" })).toBe("REDIS_URL");
+    expect(configError({ NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:6379" })).toBe("accepted");
+  });
+});
