@@ -45,6 +45,8 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     gateway,
     introspection: !config.production,
     includeStacktraceInErrorResponses: false,
+    // The process owner (main.ts or the start script) closes the HTTP server first, then Apollo; two handlers would race.
+    stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
   });
   await server.start();

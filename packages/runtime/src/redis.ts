@@ -48,3 +48,9 @@ export function createRedisClient(config: RedisConfig): RedisClient {
   }
   return new Redis(config.url, { ...FAIL_FAST, keyPrefix: config.keyPrefix });
 }
+
+/** QUIT lets pending replies arrive; disconnect afterwards stops reconnect timers even when Redis is already gone. */
+export async function closeRedisClient(client: RedisClient): Promise<void> {
+  await client.quit().catch(() => undefined);
+  client.disconnect();
+}

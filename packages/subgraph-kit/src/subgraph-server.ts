@@ -83,6 +83,8 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     schema: options.schema,
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
+    // The process owner (main.ts or the start script) closes the HTTP server first, then Apollo; two handlers would race.
+    stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(options.logger),
     // Traces are for Apollo's usage reporting, which this project does not use; they cost time on every request.
     plugins: [ApolloServerPluginInlineTraceDisabled()],

@@ -8,6 +8,7 @@ import {
   publicKeys,
   type Env,
   type Logger,
+  closeRedisClient,
 } from "@fedsession/runtime";
 import { createSessionServiceClient } from "@fedsession/session-client";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, SIGN_UP_PERMISSIONS, type Accounts } from "./accounts";
@@ -77,11 +78,11 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   const close = async () => {
     await running.close();
     await server.stop();
-    redis?.disconnect();
+    if (redis) await closeRedisClient(redis);
   };
   try {
     const notes = [
-      redis ? "store: Redis" : "store: in-memory (development only)",
+      redis ? "auth store: Redis" : "auth store: in-memory (development only)",
       ...(await provisionAccounts(accounts, config, redis === null)),
     ];
     return { url: `${running.url}/graphql`, close, notes };

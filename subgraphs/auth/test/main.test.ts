@@ -20,7 +20,7 @@ describe("auth start-up", () => {
     const service = await start(baseEnv(), silentLogger);
     try {
       expect(service.notes).toEqual([
-        "store: in-memory (development only)",
+        "auth store: in-memory (development only)",
         "demo user: alice@example.com / alice-password-1",
         "demo admin: admin@example.com / admin-password-1",
       ]);
@@ -43,7 +43,7 @@ describe("auth start-up", () => {
     try {
       const service = await start(env, silentLogger);
       await service.close();
-      expect(service.notes).toEqual(["store: Redis", "administrator: root@example.com (from ADMIN_EMAIL)"]);
+      expect(service.notes).toEqual(["auth store: Redis", "administrator: root@example.com (from ADMIN_EMAIL)"]);
       const adminId = await redis.raw.get(`${redis.keyPrefix}user-email:{root@example.com}`);
       const admin = JSON.parse((await redis.raw.get(`${redis.keyPrefix}user:{${adminId}}`)) ?? "null") as {
         permissions: string[];
@@ -66,7 +66,7 @@ describe("auth start-up", () => {
     );
     await service.close();
     expect(service.notes).toEqual([
-      "store: in-memory (development only)",
+      "auth store: in-memory (development only)",
       "administrator: root@example.com (from ADMIN_EMAIL)",
       "demo user: alice@example.com / alice-password-1",
     ]);

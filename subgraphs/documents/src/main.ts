@@ -8,6 +8,7 @@ import {
   type Env,
   type Logger,
   type RedisConfig,
+  closeRedisClient,
 } from "@fedsession/runtime";
 import { readConfig } from "./config";
 import { createDocumentsServer } from "./server";
@@ -42,7 +43,7 @@ function openStore(redis: RedisConfig | null): OpenedStore {
     store: createRedisDocumentStore(client),
     note: `documents store: ${where}, key prefix "${redis.keyPrefix}"`,
     close: async () => {
-      await client.quit().catch(() => client.disconnect());
+      await closeRedisClient(client);
     },
   };
 }

@@ -6,6 +6,7 @@ import {
   loadKeyMaterial,
   type Env,
   type Logger,
+  closeRedisClient,
 } from "@fedsession/runtime";
 import { readConfig } from "./config";
 import { createSessionServer } from "./server";
@@ -25,7 +26,7 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   const clock = () => new Date();
   const redis = config.redis && createRedisClient(config.redis);
   const store: SessionStore = redis ? createRedisSessionStore(redis, clock) : createMemorySessionStore(clock);
-  const notes = redis ? [] : ["store: in-memory (development only; sessions end when the process stops)"];
+  const notes = redis ? [] : ["session store: in-memory (development only; sessions end when the process stops)"];
   try {
     const { handler, stop } = await createSessionServer({
       store,
@@ -45,7 +46,7 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
       close: async () => {
         await running.close();
         await stop();
-        await redis?.quit();
+        if (redis) await closeRedisClient(redis);
       },
     };
   } catch (error) {
