@@ -17,6 +17,8 @@ export interface GatewayConfig {
   /** Upper bound on the one session lookup per request; past it the request gets 503. */
   sessionLookupTimeoutMs: number;
   cookie: CookieConfig;
+  /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); empty: the socket address is the client. */
+  trustedProxies: ReadonlySet<string>;
 }
 
 const SUBGRAPH_URL_VARIABLES = { session: "SESSION_URL", auth: "AUTH_URL", documents: "DOCUMENTS_URL" } as const;
@@ -43,5 +45,6 @@ export function readConfig(env: Env): GatewayConfig {
     sessionLookupTimeoutMs: reader.integer("SESSION_LOOKUP_TIMEOUT_MS", 2000, { min: 50, max: 30_000 }),
     // The __Host- prefix makes browsers insist on Secure, Path=/ and no Domain, so only this origin can set it.
     cookie: { name: secure ? "__Host-fedsession" : "fedsession", secure },
+    trustedProxies: new Set(reader.list("TRUSTED_PROXIES")),
   };
 }

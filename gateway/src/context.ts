@@ -1,6 +1,6 @@
 import type { BaseContext } from "@apollo/server";
 import type { ResponseHeaders } from "@fedsession/runtime";
-import { signContext, type ContextSigningKey, type Identity } from "@fedsession/subgraph-kit";
+import { signContext, type ClientInfo, type ContextSigningKey, type Identity } from "@fedsession/subgraph-kit";
 
 export interface GatewayContext extends BaseContext {
   identity: Identity;
@@ -11,6 +11,7 @@ export interface GatewayContext extends BaseContext {
 
 export function createGatewayContext(
   identity: Identity,
+  client: ClientInfo,
   responseHeaders: ResponseHeaders,
   signingKey: ContextSigningKey,
 ): GatewayContext {
@@ -21,7 +22,7 @@ export function createGatewayContext(
     signedContextFor(audience) {
       let token = signed.get(audience);
       if (token === undefined) {
-        token = signContext(identity, audience, signingKey);
+        token = signContext(identity, audience, signingKey, new Date(), client);
         signed.set(audience, token);
       }
       return token;

@@ -37,7 +37,7 @@ export function createIdentityResolver(options: {
     if (token === null) return ANONYMOUS_CLEAR;
     let session;
     try {
-      session = await options.sessions.resolveSession(cookie.value);
+      session = await options.sessions.resolveSession({ token: cookie.value });
     } catch (error) {
       if (error instanceof SessionServiceUnavailable) {
         options.logger.error("session_lookup_failed", { reason: error.message });

@@ -6,6 +6,7 @@ import { createGraphQLHttpHandler, sendJson, type Logger } from "@fedsession/run
 import type { SessionServiceClient } from "@fedsession/session-client";
 import { isReservedHeader, maskUnexpectedErrors, type ContextSigningKey } from "@fedsession/subgraph-kit";
 import type { GatewayConfig } from "./config";
+import { clientInfo } from "./client-info";
 import { createGatewayContext, type GatewayContext } from "./context";
 import { clearedSessionCookie } from "./cookies";
 import { createIdentityResolver } from "./identity";
@@ -65,7 +66,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
         responseHeaders.append("set-cookie", clearedSessionCookie(config.cookie));
         responseHeaders.append("cache-control", "no-store");
       }
-      return createGatewayContext(identity, responseHeaders, deps.signingKey);
+      return createGatewayContext(identity, clientInfo(req, config.trustedProxies), responseHeaders, deps.signingKey);
     },
   });
 

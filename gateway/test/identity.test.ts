@@ -17,8 +17,8 @@ function resolverWith(answer: () => Promise<ResolvedSession | null>) {
     cookieName: "fedsession",
     logger: silentLogger,
     sessions: {
-      resolveSession: (token) => {
-        lookups.push(token);
+      resolveSession: (request) => {
+        lookups.push("token" in request ? request.token : request.sessionId);
         return answer();
       },
     },

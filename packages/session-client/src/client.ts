@@ -7,10 +7,17 @@ import {
 import {
   CREATE_SESSION_PATH,
   RESOLVE_SESSION_PATH,
+  REVOKE_USER_SESSIONS_PATH,
+  UPDATE_USER_PERMISSIONS_PATH,
   type CreateSessionRequest,
   type CreateSessionResponse,
+  type ResolveSessionRequest,
   type ResolveSessionResponse,
   type ResolvedSession,
+  type RevokeUserSessionsRequest,
+  type RevokeUserSessionsResponse,
+  type UpdateUserPermissionsRequest,
+  type UpdateUserPermissionsResponse,
 } from "./protocol";
 
 /** The session service could not answer (down, timed out, or its store failed): callers must not guess. */
@@ -52,8 +59,12 @@ export function createSessionServiceClient(options: SessionServiceClientOptions)
 
   return {
     createSession: (request: CreateSessionRequest) => post<CreateSessionResponse>(CREATE_SESSION_PATH, request),
-    resolveSession: async (token: string): Promise<ResolvedSession | null> =>
-      (await post<ResolveSessionResponse>(RESOLVE_SESSION_PATH, { token })).session,
+    resolveSession: async (request: ResolveSessionRequest): Promise<ResolvedSession | null> =>
+      (await post<ResolveSessionResponse>(RESOLVE_SESSION_PATH, request)).session,
+    updateUserPermissions: (request: UpdateUserPermissionsRequest) =>
+      post<UpdateUserPermissionsResponse>(UPDATE_USER_PERMISSIONS_PATH, request),
+    revokeUserSessions: (request: RevokeUserSessionsRequest) =>
+      post<RevokeUserSessionsResponse>(REVOKE_USER_SESSIONS_PATH, request),
   };
 }
 

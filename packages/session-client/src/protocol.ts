@@ -4,23 +4,38 @@
  */
 export const CREATE_SESSION_PATH = "/internal/sessions"; // caller: auth
 export const RESOLVE_SESSION_PATH = "/internal/resolve"; // caller: gateway
+export const UPDATE_USER_PERMISSIONS_PATH = "/internal/users/permissions"; // caller: auth
+export const REVOKE_USER_SESSIONS_PATH = "/internal/users/revoke"; // caller: auth
+
+/** COOKIE: the browser holds "<id>.<secret>". TOKEN: a native app holds an access token and a refresh token. */
+export type SessionTransport = "COOKIE" | "TOKEN";
 
 export interface CreateSessionRequest {
   userId: string;
   permissions: string[];
   userAgent: string | null;
   ip: string | null;
+  transport: SessionTransport;
+}
+
+export interface TokenPair {
+  /** A short-lived JWT (typ at+jwt) naming the session in `sid`. */
+  accessToken: string;
+  accessTokenExpiresAt: string;
+  /** Opaque, stored only as a hash, rotated on every refresh. */
+  refreshToken: string;
 }
 
 export interface CreateSessionResponse {
-  /** "<public id>.<secret>": handed to the gateway in an internal header, never in a body a client sees. */
-  token: string;
   session: { id: string; expiresAt: string; maxAgeSeconds: number };
+  /** COOKIE transport only: "<public id>.<secret>", handed to the gateway in an internal header, never in a body a client sees. */
+  token?: string;
+  /** TOKEN transport only. */
+  tokens?: TokenPair;
 }
 
-export interface ResolveSessionRequest {
-  token: string;
-}
+/** A cookie token, or the session id of an access token that the gateway has already verified. */
+export type ResolveSessionRequest = { token: string } | { sessionId: string };
 
 export interface ResolvedSession {
   id: string;
@@ -33,8 +48,28 @@ export interface ResolveSessionResponse {
   session: ResolvedSession | null;
 }
 
+/** Rewrites the permissions of every live session of the user, so the change applies on their next request. */
+export interface UpdateUserPermissionsRequest {
+  userId: string;
+  permissions: string[];
+}
+
+export interface UpdateUserPermissionsResponse {
+  updated: number;
+}
+
+/** Ends every session of the user, except one (the caller's own, on a password change) when named. */
+export interface RevokeUserSessionsRequest {
+  userId: string;
+  exceptSessionId: string | null;
+}
+
+export interface RevokeUserSessionsResponse {
+  revoked: number;
+}
+
 /** Error body of every internal route: a stable code the caller can switch on. */
 export interface InternalErrorResponse {
-  error: "UNAUTHORIZED_SERVICE" | "BAD_REQUEST" | "SESSION_STORE_UNAVAILABLE";
+  error: "UNAUTHORIZED_SERVICE" | "METHOD_NOT_ALLOWED" | "BAD_REQUEST" | "SESSION_STORE_UNAVAILABLE";
   message: string;
 }

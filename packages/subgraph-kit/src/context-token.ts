@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify, createLocalJWKSet, errors, type JSONWebKeySet, type JWTPayload, type KeyLike } from "jose";
-import { ANONYMOUS, type Identity } from "./identity";
+import { ANONYMOUS, UNKNOWN_CLIENT, type ClientInfo, type Identity, type VerifiedContext } from "./identity";
 
 export const CONTEXT_ISSUER = "fedsession-gateway";
 export const CONTEXT_TYPE = "fedsession-context+jwt";
@@ -15,7 +15,13 @@ export interface ContextSigningKey {
 interface ContextClaims extends JWTPayload {
   perms?: string[];
   sid?: string;
+  /** Client IP and user agent, signed so that no subgraph takes them from a header a client could set. */
+  cip?: string;
+  cua?: string;
 }
+
+/** User agents are recorded for device lists, not parsed; a bound keeps contexts small. */
+const MAX_USER_AGENT_LENGTH = 256;
 
 /** Signs the identity for one subgraph (`aud`), valid for CONTEXT_LIFETIME_SECONDS from `now`. */
 export async function signContext(
@@ -23,10 +29,13 @@ export async function signContext(
   audience: string,
   signingKey: ContextSigningKey,
   now: Date = new Date(),
+  client: ClientInfo = UNKNOWN_CLIENT,
 ): Promise<string> {
   const claims: ContextClaims = identity.authenticated
     ? { perms: [...identity.permissions], sid: identity.sessionId }
     : { perms: [] };
+  if (client.ip !== null) claims.cip = client.ip;
+  if (client.userAgent !== null) claims.cua = client.userAgent.slice(0, MAX_USER_AGENT_LENGTH);
   const issuedAt = Math.floor(now.getTime() / 1000);
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: CONTEXT_ALGORITHM, typ: CONTEXT_TYPE, kid: signingKey.kid })
@@ -61,7 +70,7 @@ export interface ContextTokenVerifierOptions {
 /** Verifies a context JWS with algorithm, issuer, audience, type and lifetime pinned. */
 export function createContextTokenVerifier(options: ContextTokenVerifierOptions) {
   const keySet = createLocalJWKSet(options.jwks);
-  return async (token: string): Promise<Identity> => {
+  return async (token: string): Promise<VerifiedContext> => {
     let payload: ContextClaims;
     try {
       ({ payload } = await jwtVerify<ContextClaims>(token, keySet, {
@@ -84,9 +93,14 @@ export function createContextTokenVerifier(options: ContextTokenVerifierOptions)
     if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === "string")) {
       throw new ContextTokenError("invalid", "gateway context permissions are malformed");
     }
-    if (payload.sub === undefined) return ANONYMOUS;
-    if (typeof payload.sid !== "string")
+    const client: ClientInfo = {
+      ip: typeof payload.cip === "string" ? payload.cip : null,
+      userAgent: typeof payload.cua === "string" ? payload.cua : null,
+    };
+    if (payload.sub === undefined) return { identity: ANONYMOUS, client };
+    if (typeof payload.sid !== "string") {
       throw new ContextTokenError("invalid", "gateway context has a user but no session");
-    return { authenticated: true, userId: payload.sub, permissions, sessionId: payload.sid };
+    }
+    return { identity: { authenticated: true, userId: payload.sub, permissions, sessionId: payload.sid }, client };
   };
 }

@@ -10,3 +10,17 @@ export type Identity =
     };
 
 export const ANONYMOUS: Identity = Object.freeze({ authenticated: false });
+
+/** The client as the gateway saw it (its socket, or a trusted proxy's X-Forwarded-For), for device lists. */
+export interface ClientInfo {
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+export const UNKNOWN_CLIENT: ClientInfo = Object.freeze({ ip: null, userAgent: null });
+
+/** What a subgraph learns from a verified gateway request. */
+export interface VerifiedContext {
+  readonly identity: Identity;
+  readonly client: ClientInfo;
+}

@@ -6,7 +6,7 @@ import {
   USER_ID_HEADER,
   USER_PERMISSIONS_HEADER,
 } from "./headers";
-import type { Identity } from "./identity";
+import type { Identity, VerifiedContext } from "./identity";
 
 export type RejectionReason =
   "missing-context" | "invalid-context" | "expired-context" | "duplicate-header" | "header-mismatch";
@@ -49,11 +49,11 @@ function expectedPlainHeaders(identity: Identity): Record<string, string | undef
  *
  * @example
  * const verify = createGatewayRequestVerifier({ jwks: gatewayJwks, audience: "documents" });
- * const identity = await verify(req.rawHeaders); // throws GatewayRequestRejected
+ * const { identity, client } = await verify(req.rawHeaders); // throws GatewayRequestRejected
  */
 export function createGatewayRequestVerifier(options: ContextTokenVerifierOptions) {
   const verifyToken = createContextTokenVerifier(options);
-  return async (rawHeaders: readonly string[]): Promise<Identity> => {
+  return async (rawHeaders: readonly string[]): Promise<VerifiedContext> => {
     const headers = identityHeaderValues(rawHeaders);
     for (const [name, values] of headers) {
       if (values.length > 1) throw new GatewayRequestRejected("duplicate-header", `${name} appears more than once`);
@@ -61,9 +61,9 @@ export function createGatewayRequestVerifier(options: ContextTokenVerifierOption
     const token = headers.get(GATEWAY_CONTEXT_HEADER)?.[0];
     if (token === undefined)
       throw new GatewayRequestRejected("missing-context", "requests must come through the gateway");
-    let identity: Identity;
+    let verified: VerifiedContext;
     try {
-      identity = await verifyToken(token);
+      verified = await verifyToken(token);
     } catch (error) {
       if (error instanceof ContextTokenError) {
         throw new GatewayRequestRejected(
@@ -73,10 +73,10 @@ export function createGatewayRequestVerifier(options: ContextTokenVerifierOption
       }
       throw error;
     }
-    for (const [name, expected] of Object.entries(expectedPlainHeaders(identity))) {
+    for (const [name, expected] of Object.entries(expectedPlainHeaders(verified.identity))) {
       if (headers.get(name)?.[0] !== expected)
         throw new GatewayRequestRejected("header-mismatch", `${name} does not match the signed context`);
     }
-    return identity;
+    return verified;
   };
 }

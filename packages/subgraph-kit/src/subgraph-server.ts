@@ -12,11 +12,13 @@ import {
   type RouteHandler,
 } from "@fedsession/runtime";
 import { rejectionError } from "./authorization";
-import type { Identity } from "./identity";
+import type { ClientInfo, Identity, VerifiedContext } from "./identity";
 import { createGatewayRequestVerifier, GatewayRequestRejected } from "./request";
 
 export interface SubgraphRequest {
   identity: Identity;
+  /** The client's IP and user agent as the gateway signed them. */
+  client: ClientInfo;
   request: IncomingMessage;
   responseHeaders: ResponseHeaders;
 }
@@ -97,9 +99,9 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
       ...options.routes,
     },
     context: async (request, responseHeaders) => {
-      let identity: Identity;
+      let verified: VerifiedContext;
       try {
-        identity = await verify(request.rawHeaders);
+        verified = await verify(request.rawHeaders);
       } catch (error) {
         if (error instanceof GatewayRequestRejected) {
           options.logger.warn("request_refused", { reason: error.reason });
@@ -107,7 +109,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
         }
         throw error;
       }
-      return options.context({ identity, request, responseHeaders });
+      return options.context({ ...verified, request, responseHeaders });
     },
   });
   return { server, handler };

@@ -11,6 +11,7 @@ import {
   signContext,
   type ContextSigningKey,
   type Identity,
+  type VerifiedContext,
 } from "../src";
 
 const alice: Identity = { authenticated: true, userId: "u-alice", permissions: ["documents:read"], sessionId: "s-1" };
@@ -34,7 +35,7 @@ describe("gateway request verification", () => {
   const clock = new TestClock();
   let gatewayKey: ContextSigningKey;
   let strangerKey: ContextSigningKey;
-  let verify: (raw: readonly string[]) => Promise<Identity>;
+  let verify: (raw: readonly string[]) => Promise<VerifiedContext>;
 
   beforeAll(async () => {
     const material = await generateKeyMaterial(true);
@@ -55,12 +56,18 @@ describe("gateway request verification", () => {
 
   it("accepts a signed user context whose plain headers match", async () => {
     const token = await signContext(alice, "documents", gatewayKey, clock.now());
-    await expect(verify(headersFor(alice, token))).resolves.toEqual(alice);
+    await expect(verify(headersFor(alice, token))).resolves.toEqual({
+      identity: alice,
+      client: { ip: null, userAgent: null },
+    });
   });
 
   it("accepts a signed anonymous context, telling the gateway apart from anyone else", async () => {
     const token = await signContext(ANONYMOUS, "documents", gatewayKey, clock.now());
-    await expect(verify(headersFor(ANONYMOUS, token))).resolves.toEqual(ANONYMOUS);
+    await expect(verify(headersFor(ANONYMOUS, token))).resolves.toEqual({
+      identity: ANONYMOUS,
+      client: { ip: null, userAgent: null },
+    });
   });
 
   it("refuses bare identity headers without a signed context", async () => {
@@ -100,5 +107,20 @@ describe("gateway request verification", () => {
   it("refuses a duplicated identity header, whatever its case", async () => {
     const token = await signContext(alice, "documents", gatewayKey, clock.now());
     await expect(rejection([...headersFor(alice, token), "X-USER-ID", "u-mallory"])).resolves.toBe("duplicate-header");
+  });
+});
+
+describe("client information in the context", () => {
+  it("travels signed, so a subgraph records the IP and user agent the gateway saw", async () => {
+    const material = await generateKeyMaterial(true);
+    const key = await importSigningKey(material, "gateway");
+    const verify = createGatewayRequestVerifier({ jwks: publicKeys(material, "gateway"), audience: "session" });
+    const token = await signContext(ANONYMOUS, "session", key, new Date(), {
+      ip: "203.0.113.7",
+      userAgent: "x".repeat(1000),
+    });
+    const { client } = await verify([GATEWAY_CONTEXT_HEADER, token]);
+    expect(client.ip).toBe("203.0.113.7");
+    expect(client.userAgent).toHaveLength(256);
   });
 });

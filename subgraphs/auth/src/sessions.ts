@@ -23,9 +23,15 @@ export async function startSession(
     permissions: [...user.permissions],
     userAgent: null,
     ip: null,
+    transport: "COOKIE",
   });
   // Checked before it reaches a header line, so a misbehaving session service cannot inject header text.
-  if (parseSessionToken(token) === null || !Number.isSafeInteger(session.maxAgeSeconds) || session.maxAgeSeconds <= 0) {
+  if (
+    token === undefined ||
+    parseSessionToken(token) === null ||
+    !Number.isSafeInteger(session.maxAgeSeconds) ||
+    session.maxAgeSeconds <= 0
+  ) {
     throw new Error("the session service returned a malformed session");
   }
   responseHeaders.append(SET_SESSION_HEADER, `${token}; max-age=${session.maxAgeSeconds}`);

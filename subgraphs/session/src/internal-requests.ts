@@ -52,7 +52,7 @@ export function parseCreateSessionRequest(body: unknown): CreateSessionRequest {
   }
   if (!isStringOrNull(userAgent)) throw new BadInternalRequest("userAgent must be a string or null");
   if (!isStringOrNull(ip)) throw new BadInternalRequest("ip must be a string or null");
-  return { userId, permissions, userAgent, ip };
+  return { userId, permissions, userAgent, ip, transport: "COOKIE" };
 }
 
 export function parseResolveSessionRequest(body: unknown): ResolveSessionRequest {

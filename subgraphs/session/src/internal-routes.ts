@@ -117,8 +117,8 @@ export function createInternalRoutes(options: InternalRoutesOptions): Record<str
       logger,
       currentDate,
       parse: parseResolveSessionRequest,
-      handle: async ({ token }, res) => {
-        const record = await sessions.resolve(token);
+      handle: async (request, res) => {
+        const record = "token" in request ? await sessions.resolve(request.token) : null;
         const response: ResolveSessionResponse = {
           session: record && {
             id: record.id,

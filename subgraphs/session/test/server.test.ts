@@ -115,7 +115,7 @@ describe("session subgraph over HTTP", () => {
     const response = await internal(CREATE_SESSION_PATH, newSession, "auth");
     const { token, session } = (await response.json()) as CreateSessionResponse;
     return {
-      token,
+      token: token as string,
       identity: {
         authenticated: true,
         userId: newSession.userId,
@@ -152,7 +152,7 @@ describe("session subgraph over HTTP", () => {
       expect(created.status).toBe(201);
       expect(created.headers.get("cache-control")).toBe("no-store");
       const body = (await created.json()) as CreateSessionResponse;
-      expect(parseSessionToken(body.token)?.id).toBe(body.session.id);
+      expect(parseSessionToken(body.token ?? "")?.id).toBe(body.session.id);
       expect(body.session).toEqual({
         id: body.session.id,
         expiresAt: new Date(clock.now().getTime() + IDLE_TTL_SECONDS * 1000).toISOString(),
