@@ -183,7 +183,13 @@ describe("auth subgraph over HTTP", () => {
       },
     });
     expect(sessions.requests).toEqual([
-      { userId: stored?.id, permissions: ["documents:read", "documents:write"], userAgent: null, ip: null },
+      {
+        userId: stored?.id,
+        permissions: ["documents:read", "documents:write"],
+        userAgent: null,
+        ip: null,
+        transport: "COOKIE",
+      },
     ]);
 
     const header = response.headers.get(SET_SESSION_HEADER);
@@ -213,7 +219,7 @@ describe("auth subgraph over HTTP", () => {
     expect(response.body.data).toMatchObject({ login: { user: { id: carol.id, email: "carol@example.com" } } });
     expect(parseSessionToken(response.headers.get(SET_SESSION_HEADER)?.split(";")[0] ?? "")).not.toBeNull();
     expect(sessions.requests).toEqual([
-      { userId: carol.id, permissions: carol.permissions, userAgent: null, ip: null },
+      { userId: carol.id, permissions: carol.permissions, userAgent: null, ip: null, transport: "COOKIE" },
     ]);
   });
 
