@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, type KeyLike } from "jose";
@@ -17,6 +17,8 @@ export interface RoleKeys {
 export interface KeyMaterial {
   development: boolean;
   roles: Record<KeyRole, RoleKeys>;
+  /** The auth service's secret pepper for password hashing (base64url, 32 bytes); only auth needs it. */
+  passwordPepper?: string;
 }
 
 export interface SigningKey {
@@ -26,6 +28,7 @@ export interface SigningKey {
 
 export const SIGNING_ALGORITHM = "EdDSA";
 const DEVELOPMENT_MARKER = "DEVELOPMENT";
+const PEPPER_FILE = "auth.password-pepper";
 const privateFile = (role: KeyRole) => `${role}.private.json`;
 const publicFile = (role: KeyRole) => `${role}.public.json`;
 
@@ -45,21 +48,29 @@ export async function generateKeyMaterial(development: boolean): Promise<KeyMate
       return [role, keys] as const;
     }),
   );
-  return { development, roles: Object.fromEntries(entries) as Record<KeyRole, RoleKeys> };
+  return {
+    development,
+    roles: Object.fromEntries(entries) as Record<KeyRole, RoleKeys>,
+    passwordPepper: randomBytes(32).toString("base64url"),
+  };
 }
 
 export async function writeKeyMaterial(dir: string, material: KeyMaterial): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   for (const role of KEY_ROLES) {
     const keys = material.roles[role];
-    if (keys.privateJwk)
-      await writeFile(path.join(dir, privateFile(role)), JSON.stringify(keys.privateJwk, null, 2) + "\n", {
-        mode: 0o600,
-      });
+    if (keys.privateJwk) {
+      const text = JSON.stringify(keys.privateJwk, null, 2) + "\n";
+      await writeFile(path.join(dir, privateFile(role)), text, { mode: 0o600 });
+    }
     await writeFile(path.join(dir, publicFile(role)), JSON.stringify(keys.publicJwks, null, 2) + "\n");
   }
-  if (material.development)
+  if (material.passwordPepper) {
+    await writeFile(path.join(dir, PEPPER_FILE), material.passwordPepper + "\n", { mode: 0o600 });
+  }
+  if (material.development) {
     await writeFile(path.join(dir, DEVELOPMENT_MARKER), "generated for local development; never use in production\n");
+  }
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {
@@ -86,13 +97,23 @@ export async function readKeyMaterial(dir: string): Promise<KeyMaterial> {
     }),
   );
   const development = (await readFile(path.join(dir, DEVELOPMENT_MARKER)).catch(() => null)) !== null;
-  return { development, roles: Object.fromEntries(entries) as Record<KeyRole, RoleKeys> };
+  const pepper = (await readFile(path.join(dir, PEPPER_FILE), "utf8").catch(() => null))?.trim();
+  return {
+    development,
+    roles: Object.fromEntries(entries) as Record<KeyRole, RoleKeys>,
+    ...(pepper ? { passwordPepper: pepper } : {}),
+  };
 }
 
 /** Generates development keys once; concurrent first starts agree on one set because the folder appears by an atomic rename. */
 export async function ensureDevelopmentKeys(dir: string = DEVELOPMENT_KEYS_DIR): Promise<KeyMaterial> {
   const existing = await readKeyMaterial(dir).catch(() => null);
-  if (existing) return existing;
+  if (existing?.passwordPepper) return existing;
+  if (existing) {
+    // A development folder from before passwords were peppered: add the missing pepper, keep the keys.
+    await writeFile(path.join(dir, PEPPER_FILE), randomBytes(32).toString("base64url") + "\n", { mode: 0o600 });
+    return readKeyMaterial(dir);
+  }
   const staging = `${dir}.${process.pid}.${randomUUID()}`;
   await writeKeyMaterial(staging, await generateKeyMaterial(true));
   await mkdir(path.dirname(dir), { recursive: true });
@@ -108,11 +129,13 @@ export async function ensureDevelopmentKeys(dir: string = DEVELOPMENT_KEYS_DIR):
 export async function loadKeyMaterial(env: EnvReader): Promise<KeyMaterial> {
   const dir = env.optional("KEYS_DIR");
   if (env.isProduction()) {
-    if (dir === undefined)
+    if (dir === undefined) {
       throw new ConfigError("KEYS_DIR", 'required when NODE_ENV=production (generate a set with "pnpm keys <dir>")');
+    }
     const material = await readKeyMaterial(dir);
-    if (material.development)
+    if (material.development) {
       throw new ConfigError("KEYS_DIR", `${dir} holds development keys, refused when NODE_ENV=production`);
+    }
     return material;
   }
   return dir === undefined ? ensureDevelopmentKeys() : readKeyMaterial(dir);
@@ -128,4 +151,13 @@ export async function importSigningKey(material: KeyMaterial, role: KeyRole): Pr
 
 export function publicKeys(material: KeyMaterial, role: KeyRole): JSONWebKeySet {
   return material.roles[role].publicJwks;
+}
+
+/** The password pepper as bytes; auth refuses to start without one rather than hash passwords unpeppered. */
+export function passwordPepper(material: KeyMaterial): Buffer {
+  const pepper = material.passwordPepper;
+  if (!pepper || Buffer.from(pepper, "base64url").length < 32) {
+    throw new ConfigError("KEYS_DIR", `${PEPPER_FILE} is missing or shorter than 32 bytes (run "pnpm keys <dir>")`);
+  }
+  return Buffer.from(pepper, "base64url");
 }
