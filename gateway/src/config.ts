@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ConfigError, EnvReader, type Env } from "@fedsession/runtime";
+import type { OperationLimits } from "./limits";
 
 export interface CookieConfig {
   name: string;
@@ -19,6 +20,32 @@ export interface GatewayConfig {
   cookie: CookieConfig;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); empty: the socket address is the client. */
   trustedProxies: ReadonlySet<string>;
+  /** Origins allowed to call with credentials (CORS_ORIGINS). */
+  corsOrigins: ReadonlySet<string>;
+  limits: OperationLimits;
+  maxBodyBytes: number;
+  maxHeaderBytes: number;
+}
+
+/** An origin is scheme://host[:port] and nothing else; `*` and `null` would hand credentials to anyone. */
+function readOrigins(reader: EnvReader): Set<string> {
+  const origins = new Set<string>();
+  for (const entry of reader.list("CORS_ORIGINS")) {
+    let origin: string | null = null;
+    try {
+      const url = new URL(entry);
+      if ((url.protocol === "https:" || url.protocol === "http:") && url.origin === entry) origin = url.origin;
+    } catch {
+      origin = null;
+    }
+    if (origin === null)
+      throw new ConfigError(
+        "CORS_ORIGINS",
+        `"${entry}" is not an origin such as https://app.example.com (no *, null, path or trailing slash)`,
+      );
+    origins.add(origin);
+  }
+  return origins;
 }
 
 const SUBGRAPH_URL_VARIABLES = { session: "SESSION_URL", auth: "AUTH_URL", documents: "DOCUMENTS_URL" } as const;
@@ -46,5 +73,14 @@ export function readConfig(env: Env): GatewayConfig {
     // The __Host- prefix makes browsers insist on Secure, Path=/ and no Domain, so only this origin can set it.
     cookie: { name: secure ? "__Host-fedsession" : "fedsession", secure },
     trustedProxies: new Set(reader.list("TRUSTED_PROXIES")),
+    corsOrigins: readOrigins(reader),
+    limits: {
+      maxDepth: reader.integer("MAX_QUERY_DEPTH", 10, { min: 1, max: 100 }),
+      maxAliases: reader.integer("MAX_QUERY_ALIASES", 30, { min: 0, max: 1000 }),
+      maxRootFields: reader.integer("MAX_ROOT_FIELDS", 25, { min: 1, max: 1000 }),
+      maxTokens: reader.integer("MAX_QUERY_TOKENS", 3000, { min: 100, max: 100_000 }),
+    },
+    maxBodyBytes: reader.integer("MAX_BODY_BYTES", 256 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
+    maxHeaderBytes: reader.integer("MAX_HEADER_BYTES", 16 * 1024, { min: 4096, max: 1024 * 1024 }),
   };
 }

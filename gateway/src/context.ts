@@ -4,25 +4,25 @@ import { signContext, type ClientInfo, type ContextSigningKey, type Identity } f
 
 export interface GatewayContext extends BaseContext {
   identity: Identity;
+  client: ClientInfo;
+  /** Echoed in the x-request-id header and in generic internal errors, so a report can be matched to the logs. */
+  requestId: string;
   responseHeaders: ResponseHeaders;
   /** The signed context for one subgraph, signed at most once per request and audience. */
   signedContextFor(audience: string): Promise<string>;
 }
 
 export function createGatewayContext(
-  identity: Identity,
-  client: ClientInfo,
-  responseHeaders: ResponseHeaders,
+  fields: Omit<GatewayContext, "signedContextFor">,
   signingKey: ContextSigningKey,
 ): GatewayContext {
   const signed = new Map<string, Promise<string>>();
   return {
-    identity,
-    responseHeaders,
+    ...fields,
     signedContextFor(audience) {
       let token = signed.get(audience);
       if (token === undefined) {
-        token = signContext(identity, audience, signingKey, new Date(), client);
+        token = signContext(fields.identity, audience, signingKey, new Date(), fields.client);
         signed.set(audience, token);
       }
       return token;

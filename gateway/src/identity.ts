@@ -1,6 +1,13 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { GraphQLError } from "graphql";
-import { parseSessionToken, SessionServiceUnavailable, type SessionServiceClient } from "@fedsession/session-client";
+import {
+  parseSessionToken,
+  SessionServiceUnavailable,
+  type AccessTokenClaims,
+  type ResolveSessionRequest,
+  type ResolvedSession,
+  type SessionServiceClient,
+} from "@fedsession/session-client";
 import { ANONYMOUS, type Identity } from "@fedsession/subgraph-kit";
 import type { Logger } from "@fedsession/runtime";
 import { readSessionCookie } from "./cookies";
@@ -13,6 +20,9 @@ export interface RequestIdentity {
 
 const ANONYMOUS_KEEP: RequestIdentity = { identity: ANONYMOUS, clearCookie: false };
 const ANONYMOUS_CLEAR: RequestIdentity = { identity: ANONYMOUS, clearCookie: true };
+/** RFC 6750 allows one space; a JWT is three base64url parts. Anything else is refused without verification. */
+const BEARER_PATTERN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+const MAX_AUTHORIZATION_LENGTH = 4096;
 
 export function sessionStoreUnavailable(): GraphQLError {
   return new GraphQLError("The session store is unavailable; try again shortly", {
@@ -20,24 +30,36 @@ export function sessionStoreUnavailable(): GraphQLError {
   });
 }
 
-/**
- * Turns the request's credential into an identity with at most one session lookup. Anything malformed is
- * anonymous before any lookup; a failed lookup is a 503, never a guess.
- */
-export function createIdentityResolver(options: {
+/** A bearer credential that cannot be used: 401, so a native app knows to refresh or log in again. */
+export function invalidBearer(error: "invalid_request" | "invalid_token", message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: "UNAUTHENTICATED",
+      http: { status: 401, headers: new Map([["www-authenticate", `Bearer error="${error}"`]]) },
+    },
+  });
+}
+
+function toIdentity(session: ResolvedSession): Identity {
+  return { authenticated: true, userId: session.userId, permissions: session.permissions, sessionId: session.id };
+}
+
+export interface IdentityResolverOptions {
   cookieName: string;
   sessions: Pick<SessionServiceClient, "resolveSession">;
+  /** Verifies an access token (signature, issuer, audience, type, expiry); null when it is not a valid one. */
+  verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null>;
   logger: Logger;
-}) {
-  return async (headers: IncomingHttpHeaders): Promise<RequestIdentity> => {
-    const cookie = readSessionCookie(headers.cookie, options.cookieName);
-    if (cookie.kind === "none") return ANONYMOUS_KEEP;
-    if (cookie.kind === "ambiguous") return ANONYMOUS_CLEAR;
-    const token = parseSessionToken(cookie.value);
-    if (token === null) return ANONYMOUS_CLEAR;
-    let session;
+}
+
+/**
+ * Turns the request's credential into an identity with at most one session lookup. A bearer token wins over a
+ * cookie. Anything malformed is refused or anonymous before any lookup; a failed lookup is a 503, never a guess.
+ */
+export function createIdentityResolver(options: IdentityResolverOptions) {
+  const lookUp = async (request: ResolveSessionRequest): Promise<ResolvedSession | null> => {
     try {
-      session = await options.sessions.resolveSession({ token: cookie.value });
+      return await options.sessions.resolveSession(request);
     } catch (error) {
       if (error instanceof SessionServiceUnavailable) {
         options.logger.error("session_lookup_failed", { reason: error.message });
@@ -45,15 +67,26 @@ export function createIdentityResolver(options: {
       }
       throw error;
     }
-    if (session === null) return ANONYMOUS_CLEAR;
-    return {
-      identity: {
-        authenticated: true,
-        userId: session.userId,
-        permissions: session.permissions,
-        sessionId: session.id,
-      },
-      clearCookie: false,
-    };
+  };
+
+  const fromBearer = async (authorization: string): Promise<RequestIdentity> => {
+    const match = authorization.length <= MAX_AUTHORIZATION_LENGTH ? BEARER_PATTERN.exec(authorization) : null;
+    if (!match) throw invalidBearer("invalid_request", "Authorization must be 'Bearer <access token>'");
+    const claims = await options.verifyAccessToken(match[1] as string);
+    if (claims === null) throw invalidBearer("invalid_token", "The access token is not valid");
+    const session = await lookUp({ sessionId: claims.sessionId });
+    // The token outlived its session (logout, revocation, expiry): revocation applies at once.
+    if (session === null || session.userId !== claims.userId)
+      throw invalidBearer("invalid_token", "The session has ended");
+    return { identity: toIdentity(session), clearCookie: false };
+  };
+
+  return async (headers: IncomingHttpHeaders): Promise<RequestIdentity> => {
+    if (headers.authorization !== undefined) return fromBearer(headers.authorization);
+    const cookie = readSessionCookie(headers.cookie, options.cookieName);
+    if (cookie.kind === "none") return ANONYMOUS_KEEP;
+    if (cookie.kind === "ambiguous" || parseSessionToken(cookie.value) === null) return ANONYMOUS_CLEAR;
+    const session = await lookUp({ token: cookie.value });
+    return session === null ? ANONYMOUS_CLEAR : { identity: toIdentity(session), clearCookie: false };
   };
 }

@@ -9,7 +9,7 @@ import {
   type Env,
   type Logger,
 } from "@fedsession/runtime";
-import { createSessionServiceClient } from "@fedsession/session-client";
+import { createAccessTokenVerifier, createSessionServiceClient } from "@fedsession/session-client";
 import { readConfig } from "./config";
 import { createGatewayServer } from "./server";
 
@@ -35,10 +35,17 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
     signingKey,
     publicJwks: publicKeys(keys, "gateway"),
     sessions,
+    verifyAccessToken: createAccessTokenVerifier({ jwks: publicKeys(keys, "session") }),
     logger,
+    plugins: [],
   });
-  const running = await listen(gateway.handler, config.port, config.host, (error) =>
-    logger.error("unhandled_request_error", { message: error instanceof Error ? error.message : String(error) }),
+  const running = await listen(
+    gateway.handler,
+    config.port,
+    config.host,
+    (error) =>
+      logger.error("unhandled_request_error", { message: error instanceof Error ? error.message : String(error) }),
+    config.maxHeaderBytes,
   );
   return {
     url: `${running.url}/graphql`,

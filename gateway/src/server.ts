@@ -1,12 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApolloGateway } from "@apollo/gateway";
-import { ApolloServer } from "@apollo/server";
+import { randomUUID } from "node:crypto";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import type { JSONWebKeySet } from "jose";
 import { createGraphQLHttpHandler, sendJson, type Logger } from "@fedsession/runtime";
-import type { SessionServiceClient } from "@fedsession/session-client";
+import type { AccessTokenClaims, SessionServiceClient } from "@fedsession/session-client";
 import { isReservedHeader, maskUnexpectedErrors, type ContextSigningKey } from "@fedsession/subgraph-kit";
 import type { GatewayConfig } from "./config";
 import { clientInfo } from "./client-info";
+import { applyCors } from "./cors";
+import { etagPlugin } from "./etag";
+import { operationLimitsRule } from "./limits";
+import { requestIdPlugin } from "./request-id";
 import { createGatewayContext, type GatewayContext } from "./context";
 import { clearedSessionCookie } from "./cookies";
 import { createIdentityResolver } from "./identity";
@@ -19,7 +24,10 @@ export interface GatewayDependencies {
   /** Published at /.well-known/jwks.json so subgraph teams can verify contexts without any secret. */
   publicJwks: JSONWebKeySet;
   sessions: Pick<SessionServiceClient, "resolveSession">;
+  verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null>;
   logger: Logger;
+  /** Extra Apollo plugins (the authorization plugin). */
+  plugins: ApolloServerPlugin<GatewayContext>[];
 }
 
 /** Whatever its case or count, no client-supplied identity or internal header survives past this point. */
@@ -45,33 +53,52 @@ export async function createGatewayServer(deps: GatewayDependencies) {
   const server = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !config.production,
+    // No stack traces and, in production, no "Did you mean …?" hints that map the schema for a stranger.
     includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: config.production,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: [operationLimitsRule(config.limits)],
     // The process owner (main.ts or the start script) closes the HTTP server first, then Apollo; two handlers would race.
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
+    plugins: [etagPlugin(), requestIdPlugin(), ...deps.plugins],
   });
   await server.start();
 
-  const resolveIdentity = createIdentityResolver({ cookieName: config.cookie.name, sessions: deps.sessions, logger });
+  const resolveIdentity = createIdentityResolver({
+    cookieName: config.cookie.name,
+    sessions: deps.sessions,
+    verifyAccessToken: deps.verifyAccessToken,
+    logger,
+  });
   const jwksBody = { keys: deps.publicJwks.keys };
   const graphql = createGraphQLHttpHandler<GatewayContext>({
     server,
+    maxBodyBytes: config.maxBodyBytes,
     routes: {
       "/health": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
       "/.well-known/jwks.json": (_req, res) => sendJson(res, 200, jwksBody, { "cache-control": "public, max-age=300" }),
     },
     context: async (req, responseHeaders) => {
+      const requestId = randomUUID();
+      responseHeaders.append("x-request-id", requestId);
       const { identity, clearCookie } = await resolveIdentity(req.headers);
       if (clearCookie) {
         responseHeaders.append("set-cookie", clearedSessionCookie(config.cookie));
         responseHeaders.append("cache-control", "no-store");
       }
-      return createGatewayContext(identity, clientInfo(req, config.trustedProxies), responseHeaders, deps.signingKey);
+      return createGatewayContext(
+        { identity, client: clientInfo(req, config.trustedProxies), requestId, responseHeaders },
+        deps.signingKey,
+      );
     },
   });
 
   return {
-    handler: (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    handler: async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      if (applyCors(req, res, config.corsOrigins)) return;
       stripReservedHeaders(req);
       return graphql(req, res);
     },

@@ -62,6 +62,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       }
     } else if (clearSession) {
       this.setCookie(context, clearedSessionCookie(this.cookie));
+      // The session ended on purpose (logout or revoking the current session): ask the browser to drop every cookie.
+      context.responseHeaders.append("clear-site-data", '"cookies"');
     }
     return response;
   }

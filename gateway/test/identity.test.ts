@@ -1,5 +1,11 @@
-import { silentLogger } from "@fedsession/runtime";
-import { SessionServiceUnavailable, type ResolvedSession } from "@fedsession/session-client";
+import { generateKeyMaterial, importSigningKey, publicKeys, silentLogger } from "@fedsession/runtime";
+import {
+  SessionServiceUnavailable,
+  createAccessTokenVerifier,
+  signAccessToken,
+  type AccessTokenClaims,
+  type ResolvedSession,
+} from "@fedsession/session-client";
 import { GraphQLError } from "graphql";
 import { createIdentityResolver } from "../src/identity";
 
@@ -11,11 +17,15 @@ const session: ResolvedSession = {
   expiresAt: new Date().toISOString(),
 };
 
-function resolverWith(answer: () => Promise<ResolvedSession | null>) {
+function resolverWith(
+  answer: () => Promise<ResolvedSession | null>,
+  verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null> = async () => null,
+) {
   const lookups: string[] = [];
   const resolve = createIdentityResolver({
     cookieName: "fedsession",
     logger: silentLogger,
+    verifyAccessToken,
     sessions: {
       resolveSession: (request) => {
         lookups.push("token" in request ? request.token : request.sessionId);
@@ -79,5 +89,54 @@ describe("resolving the request's identity", () => {
       code: "SESSION_STORE_UNAVAILABLE",
       http: { status: 503 },
     });
+  });
+});
+
+describe("resolving a bearer access token", () => {
+  let verify: (token: string) => Promise<AccessTokenClaims | null>;
+  let accessToken: string;
+
+  beforeAll(async () => {
+    const material = await generateKeyMaterial(true);
+    verify = createAccessTokenVerifier({ jwks: publicKeys(material, "session") });
+    const key = await importSigningKey(material, "session");
+    ({ token: accessToken } = await signAccessToken({ userId: "u-1", sessionId: session.id }, key, 600));
+  });
+
+  const statusOf = async (promise: Promise<unknown>) =>
+    promise.then(
+      () => 200,
+      (error: GraphQLError) => (error.extensions.http as { status: number }).status,
+    );
+
+  it("verifies the token, then still resolves its session once, by session id", async () => {
+    const { resolve, lookups } = resolverWith(async () => session, verify);
+    await expect(resolve({ authorization: `Bearer ${accessToken}` })).resolves.toMatchObject({
+      identity: { authenticated: true, userId: "u-1", sessionId: session.id },
+    });
+    expect(lookups).toEqual([session.id]);
+  });
+
+  it("prefers the bearer token over a cookie", async () => {
+    const { resolve, lookups } = resolverWith(async () => session, verify);
+    await resolve({ authorization: `Bearer ${accessToken}`, cookie: `fedsession=${VALID}` });
+    expect(lookups).toEqual([session.id]);
+  });
+
+  it.each([
+    ["another scheme", () => `Basic dXNlcjpwYXNz`],
+    ["no token", () => "Bearer "],
+    ["a refresh or cookie token", () => `Bearer ${VALID}`],
+    ["a tampered token", () => `Bearer ${accessToken.slice(0, -2)}xx`],
+    ["two spaces", () => `Bearer  ${accessToken}`],
+  ])("answers 401 without any lookup for %s", async (_case, header) => {
+    const { resolve, lookups } = resolverWith(async () => session, verify);
+    await expect(statusOf(resolve({ authorization: header() }))).resolves.toBe(401);
+    expect(lookups).toEqual([]);
+  });
+
+  it("answers 401 when the token's session has ended, so revocation applies at once", async () => {
+    const { resolve } = resolverWith(async () => null, verify);
+    await expect(statusOf(resolve({ authorization: `Bearer ${accessToken}` }))).resolves.toBe(401);
   });
 });

@@ -14,6 +14,10 @@ export class ResponseHeaders {
     else this.single.set(lower, value);
   }
 
+  setsCookie(): boolean {
+    return this.cookies.length > 0;
+  }
+
   applyTo(res: ServerResponse): void {
     for (const [name, value] of this.single) res.setHeader(name, value);
     if (this.cookies.length > 0) res.setHeader("set-cookie", this.cookies);
@@ -35,17 +39,25 @@ class PayloadTooLargeError extends Error {}
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers["content-length"] ?? 0) > limit) {
+      req.resume();
+      reject(new PayloadTooLargeError());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new PayloadTooLargeError());
-        req.destroy();
+      if (size <= limit) {
+        chunks.push(chunk);
         return;
       }
-      chunks.push(chunk);
-    });
+      // Keep draining without keeping, so the 413 can still be written to an intact socket.
+      req.off("data", onData);
+      req.resume();
+      reject(new PayloadTooLargeError());
+    };
+    req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
@@ -120,6 +132,10 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
     for (const [name, value] of response.headers) res.setHeader(name, value);
     responseHeaders.applyTo(res);
     res.statusCode = response.status ?? 200;
+    if (res.statusCode === 304) {
+      res.end();
+      return;
+    }
     if (response.body.kind === "complete") {
       res.end(response.body.string);
       return;
@@ -142,8 +158,10 @@ export function listen(
   port: number,
   host = "127.0.0.1",
   onError: (error: unknown) => void = () => {},
+  /** Larger request heads get Node's own 431 before any handler runs. */
+  maxHeaderSize = 16 * 1024,
 ): Promise<RunningServer> {
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize }, (req, res) => {
     handler(req, res).catch((error: unknown) => {
       onError(error);
       if (!res.headersSent)
