@@ -24,20 +24,28 @@ const ANONYMOUS_CLEAR: RequestIdentity = { identity: ANONYMOUS, clearCookie: tru
 const BEARER_PATTERN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 const MAX_AUTHORIZATION_LENGTH = 4096;
 
-export function sessionStoreUnavailable(): GraphQLError {
-  return new GraphQLError("The session store is unavailable; try again shortly", {
-    extensions: { code: "SESSION_STORE_UNAVAILABLE", http: { status: 503, headers: new Map([["retry-after", "1"]]) } },
+/** A credential problem: the GraphQL error for the body and the HTTP header that goes with it. */
+export class CredentialRefused extends Error {
+  constructor(
+    readonly graphQLError: GraphQLError,
+    readonly header: readonly [name: string, value: string],
+  ) {
+    super(graphQLError.message);
+    this.name = "CredentialRefused";
+  }
+}
+
+export function sessionStoreUnavailable(): CredentialRefused {
+  const error = new GraphQLError("The session store is unavailable; try again shortly", {
+    extensions: { code: "SESSION_STORE_UNAVAILABLE", http: { status: 503 } },
   });
+  return new CredentialRefused(error, ["retry-after", "1"]);
 }
 
 /** A bearer credential that cannot be used: 401, so a native app knows to refresh or log in again. */
-export function invalidBearer(error: "invalid_request" | "invalid_token", message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: {
-      code: "UNAUTHENTICATED",
-      http: { status: 401, headers: new Map([["www-authenticate", `Bearer error="${error}"`]]) },
-    },
-  });
+export function invalidBearer(kind: "invalid_request" | "invalid_token", message: string): CredentialRefused {
+  const error = new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+  return new CredentialRefused(error, ["www-authenticate", `Bearer error="${kind}"`]);
 }
 
 function toIdentity(session: ResolvedSession): Identity {

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { readFile } from "node:fs/promises";
 import {
   EnvReader,
@@ -12,6 +13,7 @@ import {
 import { createAccessTokenVerifier, createSessionServiceClient } from "@fedsession/session-client";
 import { readConfig } from "./config";
 import { createGatewayServer } from "./server";
+import { gatewayWorkers, runPrimary } from "./workers";
 
 export interface StartedService {
   url: string;
@@ -57,10 +59,10 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   };
 }
 
-if (require.main === module) {
+function runWorker(announce: (url: string) => void): void {
   start().then(
     (service) => {
-      console.log(`gateway ready at ${service.url}`);
+      announce(service.url);
       const stop = () => void service.close().then(() => process.exit(0));
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
@@ -70,4 +72,11 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+if (require.main === module) {
+  const workers = gatewayWorkers(process.env);
+  if (workers === 1) runWorker((url) => console.log(`gateway ready at ${url}`));
+  else if (cluster.isPrimary) runPrimary(workers, (line) => console.log(line));
+  else runWorker((url) => process.send?.({ ready: url }));
 }

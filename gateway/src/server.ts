@@ -7,6 +7,7 @@ import { createGraphQLHttpHandler, sendJson, type Logger } from "@fedsession/run
 import type { AccessTokenClaims, SessionServiceClient } from "@fedsession/session-client";
 import { isReservedHeader, maskUnexpectedErrors, type ContextSigningKey } from "@fedsession/subgraph-kit";
 import type { GatewayConfig } from "./config";
+import { authorizationPlugin, prepareSupergraph } from "./authorization";
 import { clientInfo } from "./client-info";
 import { applyCors } from "./cors";
 import { etagPlugin } from "./etag";
@@ -14,7 +15,7 @@ import { operationLimitsRule } from "./limits";
 import { requestIdPlugin } from "./request-id";
 import { createGatewayContext, type GatewayContext } from "./context";
 import { clearedSessionCookie } from "./cookies";
-import { createIdentityResolver } from "./identity";
+import { createIdentityResolver, CredentialRefused, type RequestIdentity } from "./identity";
 import { SubgraphDataSource } from "./subgraph-data-source";
 
 export interface GatewayDependencies {
@@ -45,8 +46,10 @@ function stripReservedHeaders(req: IncomingMessage): void {
 
 export async function createGatewayServer(deps: GatewayDependencies) {
   const { config, logger } = deps;
+  // @apollo/gateway refuses links marked for: SECURITY; it plans without that purpose and the plugin enforces them.
+  const { plannerSdl, policies } = prepareSupergraph(deps.supergraphSdl);
   const gateway = new ApolloGateway({
-    supergraphSdl: deps.supergraphSdl,
+    supergraphSdl: plannerSdl,
     buildService: ({ name, url }) =>
       new SubgraphDataSource(name, config.subgraphUrls[name] ?? (url as string), config.cookie, logger),
   });
@@ -63,7 +66,8 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     // The process owner (main.ts or the start script) closes the HTTP server first, then Apollo; two handlers would race.
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
-    plugins: [etagPlugin(), requestIdPlugin(), ...deps.plugins],
+    // Authorization first, so refused fields are nulled and their errors added before the ETag hashes the result.
+    plugins: [authorizationPlugin<GatewayContext>(policies), etagPlugin(), requestIdPlugin(), ...deps.plugins],
   });
   await server.start();
 
@@ -84,7 +88,15 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     context: async (req, responseHeaders) => {
       const requestId = randomUUID();
       responseHeaders.append("x-request-id", requestId);
-      const { identity, clearCookie } = await resolveIdentity(req.headers);
+      let resolved: RequestIdentity;
+      try {
+        resolved = await resolveIdentity(req.headers);
+      } catch (error) {
+        if (!(error instanceof CredentialRefused)) throw error;
+        responseHeaders.append(...error.header);
+        throw error.graphQLError;
+      }
+      const { identity, clearCookie } = resolved;
       if (clearCookie) {
         responseHeaders.append("set-cookie", clearedSessionCookie(config.cookie));
         responseHeaders.append("cache-control", "no-store");

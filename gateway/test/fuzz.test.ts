@@ -1,9 +1,8 @@
 import fc from "fast-check";
-import { GraphQLError } from "graphql";
 import { generateKeyMaterial, importSigningKey, publicKeys, silentLogger } from "@fedsession/runtime";
 import { createAccessTokenVerifier, parseSessionToken } from "@fedsession/session-client";
 import { createGatewayRequestVerifier, GatewayRequestRejected, signContext, ANONYMOUS } from "@fedsession/subgraph-kit";
-import { createIdentityResolver } from "../src/identity";
+import { createIdentityResolver, CredentialRefused } from "../src/identity";
 
 const RUNS = { numRuns: 500 };
 const headerText = fc.string({ unit: "binary", maxLength: 300 });
@@ -69,8 +68,8 @@ describe("fuzzing the credential parsers", () => {
           () => "resolved",
           (error: unknown) => error,
         );
-        expect(outcome).toBeInstanceOf(GraphQLError);
-        expect(((outcome as GraphQLError).extensions.http as { status: number }).status).toBe(401);
+        expect(outcome).toBeInstanceOf(CredentialRefused);
+        expect(((outcome as CredentialRefused).graphQLError.extensions.http as { status: number }).status).toBe(401);
         expect(lookups).toEqual([]);
       }),
       RUNS,

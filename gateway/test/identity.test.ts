@@ -6,8 +6,7 @@ import {
   type AccessTokenClaims,
   type ResolvedSession,
 } from "@fedsession/session-client";
-import { GraphQLError } from "graphql";
-import { createIdentityResolver } from "../src/identity";
+import { createIdentityResolver, CredentialRefused } from "../src/identity";
 
 const VALID = `${"a".repeat(22)}.${"b".repeat(43)}`;
 const session: ResolvedSession = {
@@ -84,8 +83,9 @@ describe("resolving the request's identity", () => {
       throw new SessionServiceUnavailable("down");
     });
     const error = await resolve({ cookie: `fedsession=${VALID}` }).catch((thrown: unknown) => thrown);
-    expect(error).toBeInstanceOf(GraphQLError);
-    expect((error as GraphQLError).extensions).toMatchObject({
+    expect(error).toBeInstanceOf(CredentialRefused);
+    expect((error as CredentialRefused).header).toEqual(["retry-after", "1"]);
+    expect((error as CredentialRefused).graphQLError.extensions).toMatchObject({
       code: "SESSION_STORE_UNAVAILABLE",
       http: { status: 503 },
     });
@@ -106,7 +106,7 @@ describe("resolving a bearer access token", () => {
   const statusOf = async (promise: Promise<unknown>) =>
     promise.then(
       () => 200,
-      (error: GraphQLError) => (error.extensions.http as { status: number }).status,
+      (error: CredentialRefused) => (error.graphQLError.extensions.http as { status: number }).status,
     );
 
   it("verifies the token, then still resolves its session once, by session id", async () => {

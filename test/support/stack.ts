@@ -17,6 +17,8 @@ export interface Stack {
   documentsUrl: string;
   keys: KeyMaterial;
   redis: TestRedis | null;
+  /** The environment every service of this stack started with (keys, Redis, ports 0), for starting replicas. */
+  env: Env;
   /** Every log line every service wrote, for tests that look for leaks. */
   logs: string[];
   /** Stops one service early, to test how the rest behave without it. */
@@ -39,7 +41,7 @@ export async function startStack(kind: StoreKind, extraEnv: Env = {}, gatewayEnv
     AUTH_PORT: "0",
     DOCUMENTS_PORT: "0",
     GATEWAY_PORT: "0",
-    ...(redis ? { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.keyPrefix } : {}),
+    ...(redis ? redis.env : {}),
     ...extraEnv,
   };
   const loggerFor = (service: string) => createLogger(service, (line) => logs.push(line));
@@ -80,6 +82,7 @@ export async function startStack(kind: StoreKind, extraEnv: Env = {}, gatewayEnv
     documentsUrl: urls.documents,
     keys,
     redis,
+    env: baseEnv,
     logs,
     stopService,
     stop: async () => {

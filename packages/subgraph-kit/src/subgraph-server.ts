@@ -12,6 +12,7 @@ import {
   type RouteHandler,
 } from "@fedsession/runtime";
 import { rejectionError } from "./authorization";
+import { attachIdentity, enforceAuthDirectives } from "./enforce-auth-directives";
 import type { ClientInfo, Identity, VerifiedContext } from "./identity";
 import { createGatewayRequestVerifier, GatewayRequestRejected } from "./request";
 
@@ -73,7 +74,8 @@ export function maskUnexpectedErrors(logger: Logger) {
 
 /**
  * An Apollo Server for one subgraph that refuses every request not signed by the gateway (401, nothing executed)
- * and hands resolvers the verified identity.
+ * and hands resolvers the verified identity. Fields under @authenticated/@requiresScopes refuse callers who do not
+ * meet them before their resolver runs (see enforceAuthDirectives).
  */
 export async function createSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>) {
   const verify = createGatewayRequestVerifier({
@@ -82,7 +84,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     currentDate: options.currentDate,
   });
   const server = new ApolloServer<TContext>({
-    schema: options.schema,
+    schema: enforceAuthDirectives(options.schema),
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     // The process owner (main.ts or the start script) closes the HTTP server first, then Apollo; two handlers would race.
@@ -109,7 +111,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
         }
         throw error;
       }
-      return options.context({ ...verified, request, responseHeaders });
+      return attachIdentity(await options.context({ ...verified, request, responseHeaders }), verified.identity);
     },
   });
   return { server, handler };

@@ -1,3 +1,4 @@
 export * from "./clock";
 export * from "./redis";
 export * from "./redis-process";
+export * from "./redis-cluster";

@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { normaliseEmail } from "./email";
-import { AccountError, EMAIL_TAKEN_MESSAGE, INVALID_CREDENTIALS_MESSAGE } from "./errors";
+import { AccountError, EMAIL_TAKEN_MESSAGE, InvalidCredentials, WRONG_CURRENT_PASSWORD_MESSAGE } from "./errors";
+import type { LoginGuard } from "./login-guard";
+import { passwordProblem } from "./password-policy";
 import type { Passwords } from "./passwords";
 import type { UserRecord, UserStore } from "./store/user-store";
 
 export const SIGN_UP_PERMISSIONS: readonly string[] = ["documents:read", "documents:write"];
+/** Every permission there is, in the order they are stored and shown. */
 export const ADMINISTRATOR_PERMISSIONS: readonly string[] = [
   "documents:read",
   "documents:write",
@@ -15,23 +18,56 @@ export const ADMINISTRATOR_PERMISSIONS: readonly string[] = [
 export interface AccountsOptions {
   users: UserStore;
   passwords: Passwords;
+  guard: LoginGuard;
   clock: () => Date;
   newId?: () => string;
+}
+
+export interface PermissionChange {
+  user: UserRecord;
+  previous: string[];
 }
 
 export interface Accounts {
   /** Throws AccountError "invalid-input" (bad email or password) or "email-taken". */
   signUp(email: string, password: string): Promise<UserRecord>;
-  /** Throws AccountError "invalid-credentials" alike for an unknown email, a wrong password and a disabled account. */
-  login(email: string, password: string): Promise<UserRecord>;
+  /**
+   * Throws LoginThrottled before any password work when the account or `ip` is over its limit, and InvalidCredentials
+   * (one message) for an unknown email, a wrong password and a disabled account. Re-hashes when the cost rose.
+   */
+  login(email: string, password: string, ip: string | null): Promise<UserRecord>;
+  /** Throttled like a login; throws "wrong-current-password" or "invalid-input" (the policy), else stores the new hash. */
+  changePassword(userId: string, currentPassword: string, newPassword: string, ip: string | null): Promise<UserRecord>;
+  /** Throws "invalid-input" for an unknown user or permission; returns the user and the permissions it had. */
+  setPermissions(userId: string, permissions: readonly string[]): Promise<PermissionChange>;
+  /** Throws "invalid-input" for an unknown user or when `actorId` would disable themself. */
+  setDisabled(actorId: string, userId: string, disabled: boolean): Promise<UserRecord>;
+  /** The stored user as it is now, bypassing any per-request cache. */
+  find(userId: string): Promise<UserRecord | null>;
   /** Creates the user, or resets an existing one's password and permissions and re-enables it. */
   ensureUser(email: string, password: string, permissions: readonly string[]): Promise<UserRecord>;
   ensureAdministrator(email: string, password: string): Promise<UserRecord>;
 }
 
-export function createAccounts({ users, passwords, clock, newId = randomUUID }: AccountsOptions): Accounts {
-  const invalidCredentials = () => new AccountError("invalid-credentials", INVALID_CREDENTIALS_MESSAGE);
+function assertPasswordAllowed(password: string, email: string): void {
+  const problem = passwordProblem(password, email);
+  if (problem !== null) throw new AccountError("invalid-input", problem);
+}
 
+function canonicalPermissions(permissions: readonly string[]): string[] {
+  const unknown = permissions.filter((permission) => !ADMINISTRATOR_PERMISSIONS.includes(permission));
+  if (unknown.length > 0) {
+    throw new AccountError(
+      "invalid-input",
+      `Unknown permission ${unknown.map((permission) => `"${permission}"`).join(", ")}; use any of ${ADMINISTRATOR_PERMISSIONS.join(", ")}`,
+    );
+  }
+  return ADMINISTRATOR_PERMISSIONS.filter((permission) => permissions.includes(permission));
+}
+
+const unknownUser = (userId: string) => new AccountError("invalid-input", `No user has the id "${userId}"`);
+
+export function createAccounts({ users, passwords, guard, clock, newId = randomUUID }: AccountsOptions): Accounts {
   const createUser = async (
     email: string,
     passwordHash: string,
@@ -54,6 +90,7 @@ export function createAccounts({ users, passwords, clock, newId = randomUUID }: 
     permissions: readonly string[],
   ): Promise<UserRecord> => {
     const email = normaliseEmail(rawEmail);
+    assertPasswordAllowed(password, email);
     const passwordHash = await passwords.hash(password);
     const existing = await users.findByEmail(email);
     // A concurrent start-up may win the create between our lookup and our write; then update what it wrote.
@@ -66,21 +103,74 @@ export function createAccounts({ users, passwords, clock, newId = randomUUID }: 
     return updated;
   };
 
+  /** Only a hash that is still the one we verified is replaced, so a concurrent password change wins. */
+  const rehashIfCostRose = async (user: UserRecord, password: string): Promise<UserRecord> => {
+    if (!passwords.needsRehash(user.passwordHash)) return user;
+    const passwordHash = await passwords.hash(password);
+    const stored = await users.modify(user.id, (current) =>
+      current.passwordHash === user.passwordHash ? { ...current, passwordHash } : current,
+    );
+    return stored ?? user;
+  };
+
   return {
     signUp: async (rawEmail, password) => {
       const email = normaliseEmail(rawEmail);
+      assertPasswordAllowed(password, email);
       const passwordHash = await passwords.hash(password);
       const user = await createUser(email, passwordHash, SIGN_UP_PERMISSIONS);
       if (user === null) throw new AccountError("email-taken", EMAIL_TAKEN_MESSAGE);
       return user;
     },
-    login: async (rawEmail, password) => {
+    login: async (rawEmail, password, ip) => {
       const email = normaliseEmail(rawEmail);
+      await guard.admit(email, ip);
       const user = await users.findByEmail(email);
+      // The comparison runs for unknown and disabled accounts too, so all three failures take the same time.
       const matches = await passwords.verify(user?.passwordHash ?? null, password);
-      if (user === null || !matches || user.disabled) throw invalidCredentials();
+      if (user === null) throw new InvalidCredentials("unknown_email", null);
+      if (!matches) throw new InvalidCredentials("wrong_password", user.id);
+      if (user.disabled) throw new InvalidCredentials("disabled", user.id);
+      await guard.succeeded(email, ip);
+      return rehashIfCostRose(user, password);
+    },
+    changePassword: async (userId, currentPassword, newPassword, ip) => {
+      const user = await users.findById(userId);
+      const wrongPassword = () => new AccountError("wrong-current-password", WRONG_CURRENT_PASSWORD_MESSAGE);
+      if (user === null) {
+        await passwords.verify(null, currentPassword);
+        throw wrongPassword();
+      }
+      // A stolen session must not become an unthrottled oracle for the password.
+      await guard.admit(user.email, ip);
+      const matches = await passwords.verify(user.passwordHash, currentPassword);
+      if (!matches || user.disabled) throw wrongPassword();
+      await guard.succeeded(user.email, ip);
+      assertPasswordAllowed(newPassword, user.email);
+      const passwordHash = await passwords.hash(newPassword);
+      const stored = await users.modify(userId, (current) => ({ ...current, passwordHash }));
+      if (stored === null) throw wrongPassword();
+      return stored;
+    },
+    setPermissions: async (userId, requested) => {
+      const permissions = canonicalPermissions(requested);
+      let previous: string[] = [];
+      const user = await users.modify(userId, (current) => {
+        previous = current.permissions;
+        return { ...current, permissions };
+      });
+      if (user === null) throw unknownUser(userId);
+      return { user, previous };
+    },
+    setDisabled: async (actorId, userId, disabled) => {
+      if (disabled && actorId === userId) {
+        throw new AccountError("invalid-input", "You cannot disable your own account; ask another administrator");
+      }
+      const user = await users.modify(userId, (current) => ({ ...current, disabled }));
+      if (user === null) throw unknownUser(userId);
       return user;
     },
+    find: (userId) => users.findById(userId),
     ensureUser,
     ensureAdministrator: (email, password) => ensureUser(email, password, ADMINISTRATOR_PERMISSIONS),
   };

@@ -1,7 +1,8 @@
 import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
 import { normaliseEmail } from "./email";
 import { AccountError } from "./errors";
-import { passwordProblem } from "./passwords";
+import type { LoginLimits } from "./login-guard";
+import { passwordProblem } from "./password-policy";
 
 export interface AdministratorConfig {
   email: string;
@@ -17,6 +18,8 @@ export interface AuthConfig {
   /** Upper bound for one call to the session service, in milliseconds (SESSION_CALL_TIMEOUT_MS). */
   sessionCallTimeoutMs: number;
   bcryptCost: number;
+  /** Failed-login limits (LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_MAX_FAILURES_PER_IP, LOGIN_THROTTLE_WINDOW). */
+  loginLimits: LoginLimits;
   /** Created or updated at start-up; null when ADMIN_EMAIL and ADMIN_PASSWORD are both unset. */
   administrator: AdministratorConfig | null;
   /** null: in-memory stores (refused in production). */
@@ -42,7 +45,7 @@ function readAdministrator(env: EnvReader): AdministratorConfig | null {
     if (error instanceof AccountError) throw new ConfigError("ADMIN_EMAIL", error.message);
     throw error;
   }
-  const problem = passwordProblem(password);
+  const problem = passwordProblem(password, normalised);
   if (problem !== null) throw new ConfigError("ADMIN_PASSWORD", problem);
   if (env.isProduction()) {
     const characters = [...password];
@@ -64,7 +67,9 @@ function readAdministrator(env: EnvReader): AdministratorConfig | null {
  *
  * AUTH_PORT (4002), LISTEN_HOST (127.0.0.1), SESSION_URL (http://127.0.0.1:4001), SESSION_CALL_TIMEOUT_MS (2000,
  * whole milliseconds so sub-second bounds are possible), BCRYPT_COST (12, 4-15), ADMIN_EMAIL + ADMIN_PASSWORD
- * (both or neither), REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX.
+ * (both or neither), LOGIN_MAX_FAILURES_PER_ACCOUNT (10 per window; ASVS allows at most 100 an hour),
+ * LOGIN_MAX_FAILURES_PER_IP (100 per window, so one NAT's users do not lock each other out), LOGIN_THROTTLE_WINDOW
+ * (15m), REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX.
  */
 export function readConfig(source: Env): AuthConfig {
   const env = new EnvReader(source);
@@ -83,6 +88,11 @@ export function readConfig(source: Env): AuthConfig {
     sessionUrl: env.url("SESSION_URL", "http://127.0.0.1:4001"),
     sessionCallTimeoutMs: env.integer("SESSION_CALL_TIMEOUT_MS", 2000, { min: 100, max: 60_000 }),
     bcryptCost: env.integer("BCRYPT_COST", 12, { min: 4, max: 15 }),
+    loginLimits: {
+      maxFailuresPerAccount: env.integer("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10, { min: 1, max: 100 }),
+      maxFailuresPerIp: env.integer("LOGIN_MAX_FAILURES_PER_IP", 100, { min: 1, max: 1_000_000 }),
+      windowSeconds: env.durationSeconds("LOGIN_THROTTLE_WINDOW", "15m"),
+    },
     administrator: readAdministrator(env),
     redis,
   };

@@ -1,5 +1,5 @@
 /** Stable reasons an account operation refuses; the resolver edge maps each to a GraphQL error code. */
-export type AccountErrorCode = "invalid-input" | "email-taken" | "invalid-credentials";
+export type AccountErrorCode = "invalid-input" | "email-taken" | "invalid-credentials" | "wrong-current-password";
 
 export class AccountError extends Error {
   constructor(
@@ -11,6 +11,34 @@ export class AccountError extends Error {
   }
 }
 
+/** Why a login failed: for the audit log only, never for the response. */
+export type LoginFailureReason = "unknown_email" | "wrong_password" | "disabled";
+
 /** One message for unknown email, wrong password and disabled account, so a response never tells them apart. */
 export const INVALID_CREDENTIALS_MESSAGE = "Invalid email or password";
 export const EMAIL_TAKEN_MESSAGE = "An account with this email already exists";
+export const WRONG_CURRENT_PASSWORD_MESSAGE = "Current password is incorrect";
+
+export class InvalidCredentials extends AccountError {
+  constructor(
+    readonly reason: LoginFailureReason,
+    /** The account the email named, when there is one; for the audit log. */
+    readonly userId: string | null,
+  ) {
+    super("invalid-credentials", INVALID_CREDENTIALS_MESSAGE);
+    this.name = "InvalidCredentials";
+  }
+}
+
+export type ThrottleScope = "account" | "ip";
+
+/** Too many failed attempts for this account or client IP; no password was checked. */
+export class LoginThrottled extends Error {
+  constructor(
+    readonly scope: ThrottleScope,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`Too many failed sign-in attempts; try again in ${retryAfterSeconds} seconds`);
+    this.name = "LoginThrottled";
+  }
+}

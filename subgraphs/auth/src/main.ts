@@ -5,6 +5,7 @@ import {
   importSigningKey,
   listen,
   loadKeyMaterial,
+  passwordPepper,
   publicKeys,
   type Env,
   type Logger,
@@ -13,10 +14,11 @@ import {
 import { createSessionServiceClient } from "@fedsession/session-client";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, SIGN_UP_PERMISSIONS, type Accounts } from "./accounts";
 import { readConfig, type AuthConfig } from "./config";
+import { createLoginGuard } from "./login-guard";
 import { createPasswords } from "./passwords";
 import { createAuthServer } from "./server";
-import { createMemoryUserStore } from "./store/memory";
-import { createRedisUserStore } from "./store/redis";
+import { createMemoryLoginThrottle, createMemoryUserStore } from "./store/memory";
+import { createRedisLoginThrottle, createRedisUserStore } from "./store/redis";
 
 export interface StartedService {
   url: string;
@@ -56,7 +58,10 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   const redis = config.redis ? createRedisClient(config.redis) : null;
   const users = redis ? createRedisUserStore(redis) : createMemoryUserStore();
   const clock = () => new Date();
-  const accounts = createAccounts({ users, passwords: await createPasswords({ cost: config.bcryptCost }), clock });
+  const throttle = redis ? createRedisLoginThrottle(redis) : createMemoryLoginThrottle(clock);
+  const passwords = await createPasswords({ cost: config.bcryptCost, pepper: passwordPepper(material) });
+  const guard = createLoginGuard(throttle, config.loginLimits);
+  const accounts = createAccounts({ users, passwords, guard, clock });
   const sessions = createSessionServiceClient({
     baseUrl: config.sessionUrl,
     from: "auth",

@@ -1,53 +1,44 @@
-import { randomBytes } from "node:crypto";
-import { compare as bcryptCompare, hash as bcryptHash } from "bcrypt";
-import { AccountError } from "./errors";
-
-export const PASSWORD_MIN_CHARACTERS = 8;
-export const PASSWORD_MAX_CHARACTERS = 128;
-/** bcrypt ignores everything after 72 bytes; longer passwords are refused rather than silently shortened. */
-export const BCRYPT_MAX_BYTES = 72;
-
-/** What is wrong with a password, phrased for the person choosing it; null when it is acceptable. */
-export function passwordProblem(password: string): string | null {
-  const characters = [...password].length;
-  if (characters < PASSWORD_MIN_CHARACTERS) return `Passwords need at least ${PASSWORD_MIN_CHARACTERS} characters`;
-  if (characters > PASSWORD_MAX_CHARACTERS) return `Passwords can be at most ${PASSWORD_MAX_CHARACTERS} characters`;
-  if (Buffer.byteLength(password, "utf8") > BCRYPT_MAX_BYTES) {
-    return `Passwords can be at most ${BCRYPT_MAX_BYTES} bytes; letters outside basic Latin and emoji take 2 to 4 bytes each, so use fewer of them`;
-  }
-  return null;
-}
+import { createHmac, randomBytes } from "node:crypto";
+import { compare as bcryptCompare, getRounds, hash as bcryptHash } from "bcrypt";
 
 export interface Passwords {
-  /** Refuses (AccountError "invalid-input") any password that breaks the rule, so nothing is ever truncated. */
+  /** Hashes a password that already passed the policy (see password-policy.ts). */
   hash(password: string): Promise<string>;
   /** With a null hash (unknown user) a comparison against a dummy hash still runs, so timing does not reveal accounts. */
   verify(hash: string | null, password: string): Promise<boolean>;
+  /** True when the hash was made with a lower cost than the configured one, so a successful login should re-hash. */
+  needsRehash(hash: string): boolean;
 }
 
-export type CompareFunction = (password: string, hash: string) => Promise<boolean>;
+export type CompareFunction = (prehashed: string, hash: string) => Promise<boolean>;
 
 export interface PasswordOptions {
   /** bcrypt cost factor (4-15). */
   cost: number;
+  /** The server secret mixed into every hash (`passwordPepper(material)`); a stolen user store alone cannot be cracked. */
+  pepper: Uint8Array;
   /** The comparison primitive; tests wrap the real one to see that it runs. */
   compare?: CompareFunction;
 }
 
+/**
+ * bcrypt reads at most 72 bytes, so longer passwords would be silently truncated. HMAC-SHA-256 with the pepper
+ * first turns any password into 44 base64 characters (no NUL byte, which bcrypt would also stop at), so every
+ * character counts and the pepper is bound into the hash.
+ */
+function prehash(pepper: Uint8Array, password: string): string {
+  return createHmac("sha256", pepper).update(password, "utf8").digest("base64");
+}
+
 /** Async bcrypt only, so hashing never blocks the event loop. Computes the dummy hash once, with the same cost. */
-export async function createPasswords({ cost, compare = bcryptCompare }: PasswordOptions): Promise<Passwords> {
-  const dummyHash = await bcryptHash(randomBytes(16).toString("base64url"), cost);
+export async function createPasswords({ cost, pepper, compare = bcryptCompare }: PasswordOptions): Promise<Passwords> {
+  const dummyHash = await bcryptHash(prehash(pepper, randomBytes(16).toString("base64url")), cost);
   return {
-    hash: async (password) => {
-      const problem = passwordProblem(password);
-      if (problem !== null) throw new AccountError("invalid-input", problem);
-      return bcryptHash(password, cost);
-    },
+    hash: (password) => bcryptHash(prehash(pepper, password), cost),
     verify: async (hash, password) => {
-      // Over 72 bytes no stored password can match, but bcrypt would compare only the first 72.
-      const comparable = hash !== null && Buffer.byteLength(password, "utf8") <= BCRYPT_MAX_BYTES;
-      const matches = await compare(password, comparable ? hash : dummyHash);
-      return comparable && matches;
+      const matches = await compare(prehash(pepper, password), hash ?? dummyHash);
+      return hash !== null && matches;
     },
+    needsRehash: (hash) => getRounds(hash) < cost,
   };
 }

@@ -6,11 +6,12 @@ import { parse } from "graphql";
 import type { JSONWebKeySet } from "jose";
 import type { Logger } from "@fedsession/runtime";
 import { createSubgraphServer } from "@fedsession/subgraph-kit";
-import type { Accounts } from "./accounts";
 import DataLoader from "dataloader";
+import type { Accounts } from "./accounts";
+import { createAudit } from "./audit";
 import type { AuthContext } from "./context";
 import { resolvers } from "./resolvers";
-import type { SessionCreator } from "./sessions";
+import type { SessionService } from "./sessions";
 import type { UserStore } from "./store/user-store";
 
 /** The name in supergraph.yaml, and the audience every gateway context for this subgraph carries. */
@@ -20,10 +21,12 @@ export const typeDefs = parse(readFileSync(path.resolve(__dirname, "../schema.gr
 
 export interface AuthServerDependencies {
   users: UserStore;
+  /** Built with the same user store, the password hasher and the login guard (see main.ts). */
   accounts: Accounts;
-  sessions: SessionCreator;
+  sessions: SessionService;
   /** The gateway's public keys, to verify the signed context on every request. */
   gatewayJwks: JSONWebKeySet;
+  /** Also receives the audit trail (`audit.*` events). */
   logger: Logger;
   production: boolean;
   clock: () => Date;
@@ -37,6 +40,7 @@ export interface AuthServer {
 /** Builds the auth subgraph from its dependencies; does not listen. */
 export async function createAuthServer(dependencies: AuthServerDependencies): Promise<AuthServer> {
   const { users, accounts, sessions, logger } = dependencies;
+  const audit = createAudit(logger);
   const { server, handler } = await createSubgraphServer<AuthContext>({
     name: SUBGRAPH_NAME,
     schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
@@ -44,14 +48,16 @@ export async function createAuthServer(dependencies: AuthServerDependencies): Pr
     logger,
     production: dependencies.production,
     currentDate: dependencies.clock,
-    context: ({ identity, responseHeaders }) => ({
+    context: ({ identity, client, responseHeaders }) => ({
       identity,
+      client,
       responseHeaders,
       accounts,
       sessions,
       users: new DataLoader((ids: readonly string[]) => users.findByIds(ids)),
       provenUserIds: new Set<string>(),
       logger,
+      audit,
     }),
   });
   return { handler, stop: () => server.stop() };

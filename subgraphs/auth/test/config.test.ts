@@ -22,6 +22,7 @@ describe("auth configuration", () => {
       sessionUrl: "http://127.0.0.1:4001/",
       sessionCallTimeoutMs: 2000,
       bcryptCost: 12,
+      loginLimits: { maxFailuresPerAccount: 10, maxFailuresPerIp: 100, windowSeconds: 900 },
       administrator: null,
       redis: null,
     });
@@ -31,6 +32,24 @@ describe("auth configuration", () => {
     expect(readConfig({ BCRYPT_COST: "4" }).bcryptCost).toBe(4);
     expect(variableOf({ BCRYPT_COST: "3" })).toBe("BCRYPT_COST");
     expect(variableOf({ BCRYPT_COST: "16" })).toBe("BCRYPT_COST");
+  });
+
+  it("reads the login throttle limits and window, naming the variable of a bad one", () => {
+    expect(
+      readConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "5", LOGIN_MAX_FAILURES_PER_IP: "500", LOGIN_THROTTLE_WINDOW: "1h" })
+        .loginLimits,
+    ).toEqual({ maxFailuresPerAccount: 5, maxFailuresPerIp: 500, windowSeconds: 3600 });
+    expect(variableOf({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" })).toBe("LOGIN_MAX_FAILURES_PER_ACCOUNT");
+    expect(variableOf({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "101" })).toBe("LOGIN_MAX_FAILURES_PER_ACCOUNT");
+    expect(variableOf({ LOGIN_MAX_FAILURES_PER_IP: "many" })).toBe("LOGIN_MAX_FAILURES_PER_IP");
+    expect(variableOf({ LOGIN_THROTTLE_WINDOW: "soon" })).toBe("LOGIN_THROTTLE_WINDOW");
+  });
+
+  it("refuses a common ADMIN_PASSWORD or one equal to the email's name part", () => {
+    expect(variableOf({ ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: "password123" })).toBe("ADMIN_PASSWORD");
+    expect(variableOf({ ADMIN_EMAIL: "rootadmin42@example.com", ADMIN_PASSWORD: "RootAdmin42" })).toBe(
+      "ADMIN_PASSWORD",
+    );
   });
 
   it("needs ADMIN_EMAIL and ADMIN_PASSWORD together and names the missing one", () => {

@@ -35,8 +35,7 @@ describe("auth start-up", () => {
     const redis = await connectTestRedis();
     const env = {
       ...baseEnv(),
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: redis.keyPrefix,
+      ...redis.env,
       ADMIN_EMAIL: "Root@Example.com",
       ADMIN_PASSWORD: "root-password-1",
     };

@@ -1,9 +1,12 @@
+import { randomBytes } from "node:crypto";
 import {
+  createLogger,
   generateKeyMaterial,
   importSigningKey,
   listen,
   publicKeys,
   silentLogger,
+  type Logger,
   type RunningServer,
 } from "@fedsession/runtime";
 import {
@@ -12,6 +15,8 @@ import {
   parseSessionToken,
   type CreateSessionRequest,
   type CreateSessionResponse,
+  type RevokeUserSessionsRequest,
+  type UpdateUserPermissionsRequest,
 } from "@fedsession/session-client";
 import {
   ANONYMOUS,
@@ -21,24 +26,35 @@ import {
   USER_ID_HEADER,
   USER_PERMISSIONS_HEADER,
   signContext,
+  type ClientInfo,
   type ContextSigningKey,
   type Identity,
 } from "@fedsession/subgraph-kit";
-import { TestClock } from "@fedsession/testing";
+import { connectTestRedis, TestClock, type TestRedis } from "@fedsession/testing";
 import type { JSONWebKeySet } from "jose";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, type Accounts } from "../src/accounts";
+import { createLoginGuard, type LoginLimits } from "../src/login-guard";
 import { createPasswords, type Passwords } from "../src/passwords";
 import { createAuthServer, type AuthServer } from "../src/server";
-import type { SessionCreator } from "../src/sessions";
-import { createMemoryUserStore } from "../src/store/memory";
+import type { SessionService } from "../src/sessions";
+import type { LoginThrottle } from "../src/store/login-throttle";
+import { createMemoryLoginThrottle, createMemoryUserStore } from "../src/store/memory";
+import { createRedisLoginThrottle, createRedisUserStore } from "../src/store/redis";
 import type { UserRecord, UserStore } from "../src/store/user-store";
 
 const SESSION_MAX_AGE_SECONDS = 1800;
+const PEPPER = randomBytes(32);
+const CLIENT: ClientInfo = { ip: "203.0.113.10", userAgent: "Mozilla/5.0 (test)" };
 
 /** Stands in for the session service (not a store): records what auth asked for and answers with well-formed tokens. */
-class RecordingSessionService implements SessionCreator {
+class RecordingSessionService implements SessionService {
   readonly requests: CreateSessionRequest[] = [];
+  readonly sessionIds: string[] = [];
   readonly tokens: string[] = [];
+  readonly refreshTokens: string[] = [];
+  readonly accessTokens: string[] = [];
+  readonly permissionUpdates: UpdateUserPermissionsRequest[] = [];
+  readonly revocations: RevokeUserSessionsRequest[] = [];
   private count = 0;
 
   constructor(private readonly clock: TestClock) {}
@@ -47,10 +63,36 @@ class RecordingSessionService implements SessionCreator {
     this.requests.push(request);
     this.count += 1;
     const id = `session${String(this.count).padStart(15, "0")}`;
+    this.sessionIds.push(id);
+    const now = this.clock.now().getTime();
+    const session = {
+      id,
+      expiresAt: new Date(now + SESSION_MAX_AGE_SECONDS * 1000).toISOString(),
+      maxAgeSeconds: SESSION_MAX_AGE_SECONDS,
+    };
+    if (request.transport === "TOKEN") {
+      const tokens = {
+        accessToken: `eyJ.access-${this.count}.sig`,
+        accessTokenExpiresAt: new Date(now + 15 * 60 * 1000).toISOString(),
+        refreshToken: `refresh-${this.count}-${"r".repeat(30)}`,
+      };
+      this.accessTokens.push(tokens.accessToken);
+      this.refreshTokens.push(tokens.refreshToken);
+      return { session, tokens };
+    }
     const token = formatSessionToken({ id, secret: `${"s".repeat(42)}${this.count % 10}` });
     this.tokens.push(token);
-    const expiresAt = new Date(this.clock.now().getTime() + SESSION_MAX_AGE_SECONDS * 1000).toISOString();
-    return { token, session: { id, expiresAt, maxAgeSeconds: SESSION_MAX_AGE_SECONDS } };
+    return { token, session };
+  }
+
+  async updateUserPermissions(request: UpdateUserPermissionsRequest) {
+    this.permissionUpdates.push(request);
+    return { updated: 2 };
+  }
+
+  async revokeUserSessions(request: RevokeUserSessionsRequest) {
+    this.revocations.push(request);
+    return { revoked: 3 };
   }
 }
 
@@ -65,231 +107,544 @@ function countingStore(store: UserStore, batches: (readonly string[])[]): UserSt
   };
 }
 
+interface GraphQLError {
+  message: string;
+  path?: unknown[];
+  extensions?: { code?: string; retryAfterSeconds?: number };
+}
+
 interface GraphQLResponse {
   status: number;
   headers: Headers;
   text: string;
-  body: {
-    data?: Record<string, unknown> | null;
-    errors?: { message: string; path?: unknown[]; extensions?: { code?: string } }[];
+  body: { data?: Record<string, unknown> | null; errors?: GraphQLError[] };
+}
+
+interface Stores {
+  users: UserStore;
+  throttle: LoginThrottle;
+  /** Short on Redis, where the window is a real TTL the test waits out. */
+  windowSeconds: number;
+  /** Lets the throttle window pass: moves the clock (memory) or waits (Redis). */
+  outlast(clock: TestClock): Promise<void>;
+  redis: TestRedis | null;
+  close(): Promise<void>;
+}
+
+const storeKinds: [string, () => Promise<Stores>][] = [
+  [
+    "memory",
+    async () => {
+      const clock = new TestClock();
+      return {
+        users: createMemoryUserStore(),
+        throttle: createMemoryLoginThrottle(() => new Date(clock.now().getTime() + offset.value)),
+        windowSeconds: 900,
+        outlast: async (serverClock) => {
+          offset.value += 900_001;
+          serverClock.advance(900_001);
+        },
+        redis: null,
+        close: async () => {},
+      };
+    },
+  ],
+  [
+    "redis",
+    async () => {
+      const redis = await connectTestRedis();
+      return {
+        users: createRedisUserStore(redis.client),
+        throttle: createRedisLoginThrottle(redis.client),
+        windowSeconds: 2,
+        outlast: () => new Promise((resolve) => setTimeout(resolve, 2100)),
+        redis,
+        close: () => redis.close(),
+      };
+    },
+  ],
+];
+/** The memory throttle's clock runs this far ahead of its own start; moved together with the server clock. */
+const offset = { value: 0 };
+
+let gatewayKey: ContextSigningKey;
+let gatewayJwks: JSONWebKeySet;
+
+beforeAll(async () => {
+  const material = await generateKeyMaterial(true);
+  gatewayKey = await importSigningKey(material, "gateway");
+  gatewayJwks = publicKeys(material, "gateway");
+});
+
+async function headersFor(identity: Identity, now: Date, client: ClientInfo = CLIENT): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    [GATEWAY_CONTEXT_HEADER]: await signContext(identity, "auth", gatewayKey, now, client),
+  };
+  if (identity.authenticated) {
+    headers[USER_ID_HEADER] = identity.userId;
+    headers[USER_PERMISSIONS_HEADER] = identity.permissions.join(",");
+    headers[SESSION_ID_HEADER] = identity.sessionId;
+  }
+  return headers;
+}
+
+async function post(
+  url: string,
+  headers: Record<string, string>,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GraphQLResponse> {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: JSON.parse(text) as GraphQLResponse["body"],
   };
 }
 
-describe("auth subgraph over HTTP", () => {
-  const clock = new TestClock();
-  let gatewayKey: ContextSigningKey;
-  let gatewayJwks: JSONWebKeySet;
-  let passwords: Passwords;
-  let users: UserStore;
-  let accounts: Accounts;
-  let sessions: RecordingSessionService;
-  let batches: (readonly string[])[];
-  let server: AuthServer;
-  let running: RunningServer;
-
-  async function startServer(sessionCreator: SessionCreator): Promise<{ server: AuthServer; running: RunningServer }> {
-    const built = await createAuthServer({
-      users,
-      accounts,
-      sessions: sessionCreator,
-      gatewayJwks,
-      logger: silentLogger,
-      production: false,
-      clock: clock.now,
-    });
-    return { server: built, running: await listen(built.handler, 0) };
-  }
-
-  async function headersFor(identity: Identity): Promise<Record<string, string>> {
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      [GATEWAY_CONTEXT_HEADER]: await signContext(identity, "auth", gatewayKey, clock.now()),
-    };
-    if (identity.authenticated) {
-      headers[USER_ID_HEADER] = identity.userId;
-      headers[USER_PERMISSIONS_HEADER] = identity.permissions.join(",");
-      headers[SESSION_ID_HEADER] = identity.sessionId;
-    }
-    return headers;
-  }
-
-  async function post(
-    url: string,
-    headers: Record<string, string>,
+interface Service {
+  clock: TestClock;
+  users: UserStore;
+  accounts: Accounts;
+  sessions: RecordingSessionService;
+  server: AuthServer;
+  running: RunningServer;
+  execute(
+    identity: Identity,
     query: string,
-    variables: Record<string, unknown> = {},
-  ): Promise<GraphQLResponse> {
-    const response = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ query, variables }),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      text,
-      body: JSON.parse(text) as GraphQLResponse["body"],
-    };
-  }
+    variables?: Record<string, unknown>,
+    client?: ClientInfo,
+  ): Promise<GraphQLResponse>;
+  close(): Promise<void>;
+}
 
-  const execute = async (identity: Identity, query: string, variables: Record<string, unknown> = {}) =>
-    post(running.url, await headersFor(identity), query, variables);
-
-  const identityOf = (user: UserRecord): Identity => ({
-    authenticated: true,
-    userId: user.id,
-    permissions: user.permissions,
-    sessionId: "session-of-test",
+async function startService(options: {
+  users: UserStore;
+  throttle: LoginThrottle;
+  passwords: Passwords;
+  limits: LoginLimits;
+  logger?: Logger;
+  clock?: TestClock;
+  sessions?: SessionService;
+}): Promise<Service> {
+  const clock = options.clock ?? new TestClock();
+  const guard = createLoginGuard(options.throttle, options.limits);
+  const accounts = createAccounts({ users: options.users, passwords: options.passwords, guard, clock: clock.now });
+  const sessions = new RecordingSessionService(clock);
+  const server = await createAuthServer({
+    users: options.users,
+    accounts,
+    sessions: options.sessions ?? sessions,
+    gatewayJwks,
+    logger: options.logger ?? silentLogger,
+    production: false,
+    clock: clock.now,
   });
+  const running = await listen(server.handler, 0);
+  return {
+    clock,
+    users: options.users,
+    accounts,
+    sessions,
+    server,
+    running,
+    execute: async (identity, query, variables = {}, client = CLIENT) =>
+      post(running.url, await headersFor(identity, clock.now(), client), query, variables),
+    close: async () => {
+      await running.close();
+      await server.stop();
+    },
+  };
+}
 
-  const SIGN_UP = `mutation ($email: String!, $password: String!) {
-    signUp(email: $email, password: $password) { user { id email permissions } expiresAt }
-  }`;
-  const LOGIN = `mutation ($email: String!, $password: String!) {
-    login(email: $email, password: $password, transport: COOKIE) { user { id email } expiresAt }
-  }`;
-  const USER_ENTITIES = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id email } } }`;
+const identityOf = (user: UserRecord, sessionId = "session-of-test"): Identity => ({
+  authenticated: true,
+  userId: user.id,
+  permissions: user.permissions,
+  sessionId,
+});
+const ADMIN: Identity = {
+  authenticated: true,
+  userId: "u-admin",
+  permissions: [...ADMINISTRATOR_PERMISSIONS],
+  sessionId: "s-admin",
+};
+
+const SIGN_UP = `mutation ($email: String!, $password: String!) {
+  signUp(email: $email, password: $password) { user { id email permissions } expiresAt accessToken refreshToken }
+}`;
+const LOGIN = `mutation ($email: String!, $password: String!) {
+  login(email: $email, password: $password, transport: COOKIE) { user { id email } expiresAt }
+}`;
+const LOGIN_TOKEN = `mutation ($email: String!, $password: String!) {
+  login(email: $email, password: $password, transport: TOKEN) {
+    user { id email } expiresAt accessToken accessTokenExpiresAt refreshToken
+  }
+}`;
+const CHANGE_PASSWORD = `mutation ($current: String!, $next: String!) {
+  changePassword(currentPassword: $current, newPassword: $next)
+}`;
+const SET_PERMISSIONS = `mutation ($userId: ID!, $permissions: [String!]!) {
+  setUserPermissions(userId: $userId, permissions: $permissions) { id email permissions disabled }
+}`;
+const SET_DISABLED = `mutation ($userId: ID!, $disabled: Boolean!) {
+  setUserDisabled(userId: $userId, disabled: $disabled) { id disabled }
+}`;
+const USER_ENTITIES = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id email } } }`;
+
+/** One operation with `count` aliased login fields, all with the same arguments. */
+const aliasedLogins = (count: number) =>
+  `mutation ($email: String!, $password: String!) { ${Array.from(
+    { length: count },
+    (_, index) => `a${index}: login(email: $email, password: $password) { user { id } }`,
+  ).join(" ")} }`;
+
+const sessionTokenOf = (response: GraphQLResponse) => {
+  const match = /^([^;]+); max-age=(\d+)$/.exec(response.headers.get(SET_SESSION_HEADER) ?? "");
+  return match ? { token: match[1] ?? "", maxAge: Number(match[2]) } : null;
+};
+
+describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connectStores) => {
+  let stores: Stores;
+  let passwords: Passwords;
+  let service: Service;
+  let batches: (readonly string[])[];
 
   beforeAll(async () => {
-    const material = await generateKeyMaterial(true);
-    gatewayKey = await importSigningKey(material, "gateway");
-    gatewayJwks = publicKeys(material, "gateway");
-    passwords = await createPasswords({ cost: 4 });
+    stores = await connectStores();
+    passwords = await createPasswords({ cost: 4, pepper: PEPPER });
   });
+  afterAll(() => stores.close());
 
   beforeEach(async () => {
     batches = [];
-    users = countingStore(createMemoryUserStore(), batches);
-    accounts = createAccounts({ users, passwords, clock: clock.now });
-    sessions = new RecordingSessionService(clock);
-    ({ server, running } = await startServer(sessions));
+    service = await startService({
+      users: countingStore(stores.users, batches),
+      throttle: stores.throttle,
+      passwords,
+      limits: { maxFailuresPerAccount: 10, maxFailuresPerIp: 100, windowSeconds: stores.windowSeconds },
+    });
   });
+  afterEach(() => service.close());
 
-  afterEach(async () => {
-    await running.close();
-    await server.stop();
-  });
+  let sequence = 0;
+  /** Stores are shared by the tests of one kind, so every test uses addresses of its own. */
+  const email = (name: string) => `${name}${(sequence += 1)}-${Date.now()}@example.com`;
 
-  it("signs up, opens a session for the new user and hands its token only in the internal header", async () => {
-    const response = await execute(ANONYMOUS, SIGN_UP, { email: " Alice@Example.com", password: "alice-password-1" });
+  it("signs up, opens a session with the signed client details and hands its token only in the internal header", async () => {
+    const address = email("alice");
+    const response = await service.execute(ANONYMOUS, SIGN_UP, {
+      email: ` ${address.toUpperCase()}`,
+      password: "alice-password-1",
+    });
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
-    const stored = await users.findByEmail("alice@example.com");
+    const stored = await service.users.findByEmail(address);
     expect(response.body.data).toEqual({
       signUp: {
-        user: { id: stored?.id, email: "alice@example.com", permissions: ["documents:read", "documents:write"] },
-        expiresAt: new Date(clock.now().getTime() + SESSION_MAX_AGE_SECONDS * 1000).toISOString(),
+        user: { id: stored?.id, email: address, permissions: ["documents:read", "documents:write"] },
+        expiresAt: new Date(service.clock.now().getTime() + SESSION_MAX_AGE_SECONDS * 1000).toISOString(),
+        accessToken: null,
+        refreshToken: null,
       },
     });
-    expect(sessions.requests).toEqual([
+    expect(service.sessions.requests).toEqual([
       {
         userId: stored?.id,
         permissions: ["documents:read", "documents:write"],
-        userAgent: null,
-        ip: null,
+        userAgent: CLIENT.userAgent,
+        ip: CLIENT.ip,
         transport: "COOKIE",
       },
     ]);
-
-    const header = response.headers.get(SET_SESSION_HEADER);
-    const match = /^([^;]+); max-age=(\d+)$/.exec(header ?? "");
-    expect(match?.[2]).toBe(String(SESSION_MAX_AGE_SECONDS));
-    const token = match?.[1] ?? "";
-    expect(parseSessionToken(token)).not.toBeNull();
-    expect(token).toBe(sessions.tokens[0]);
-    expect(response.text).not.toContain(token);
-    expect(response.text).not.toContain(parseSessionToken(token)?.secret);
+    const cookie = sessionTokenOf(response);
+    expect(cookie?.maxAge).toBe(SESSION_MAX_AGE_SECONDS);
+    expect(parseSessionToken(cookie?.token ?? "")).not.toBeNull();
+    expect(cookie?.token).toBe(service.sessions.tokens[0]);
+    expect(response.text).not.toContain(cookie?.token);
+    expect(response.text).not.toContain(parseSessionToken(cookie?.token ?? "")?.secret);
   });
 
-  it("refuses a sign-up with a taken email as BAD_USER_INPUT and opens no session", async () => {
-    await accounts.signUp("bob@example.com", "bob-password-1");
-    const response = await execute(ANONYMOUS, SIGN_UP, { email: "BOB@example.com", password: "other-password-1" });
-    expect(response.body.errors?.[0]).toMatchObject({
+  it("refuses a sign-up with a taken email or a common password as BAD_USER_INPUT and opens no session", async () => {
+    const address = email("bob");
+    await service.accounts.signUp(address, "bob-password-1");
+    const taken = await service.execute(ANONYMOUS, SIGN_UP, {
+      email: address.toUpperCase(),
+      password: "other-password-1",
+    });
+    expect(taken.body.errors?.[0]).toMatchObject({
       message: "An account with this email already exists",
       extensions: { code: "BAD_USER_INPUT" },
     });
-    expect(response.headers.get(SET_SESSION_HEADER)).toBeNull();
-    expect(sessions.requests).toEqual([]);
+    const common = await service.execute(ANONYMOUS, SIGN_UP, { email: email("bobby"), password: "Password123" });
+    expect(common.body.errors?.[0]).toMatchObject({
+      message: expect.stringContaining("most common"),
+      extensions: { code: "BAD_USER_INPUT" },
+    });
+    expect(taken.headers.get(SET_SESSION_HEADER)).toBeNull();
+    expect(service.sessions.requests).toEqual([]);
   });
 
   it("logs in with the right password and sets the session header", async () => {
-    const carol = await accounts.signUp("carol@example.com", "carol-password-1");
-    const response = await execute(ANONYMOUS, LOGIN, { email: "carol@example.com", password: "carol-password-1" });
-    expect(response.body.data).toMatchObject({ login: { user: { id: carol.id, email: "carol@example.com" } } });
-    expect(parseSessionToken(response.headers.get(SET_SESSION_HEADER)?.split(";")[0] ?? "")).not.toBeNull();
-    expect(sessions.requests).toEqual([
-      { userId: carol.id, permissions: carol.permissions, userAgent: null, ip: null, transport: "COOKIE" },
+    const address = email("carol");
+    const carol = await service.accounts.signUp(address, "carol-password-1");
+    const response = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "carol-password-1" });
+    expect(response.body.data).toMatchObject({ login: { user: { id: carol.id, email: address } } });
+    expect(parseSessionToken(sessionTokenOf(response)?.token ?? "")).not.toBeNull();
+    expect(service.sessions.requests).toEqual([
+      {
+        userId: carol.id,
+        permissions: carol.permissions,
+        userAgent: CLIENT.userAgent,
+        ip: CLIENT.ip,
+        transport: "COOKIE",
+      },
     ]);
   });
 
-  it("answers an unknown email and a wrong password with the same UNAUTHENTICATED error and no session", async () => {
-    await accounts.signUp("dave@example.com", "dave-password-1");
-    const wrong = await execute(ANONYMOUS, LOGIN, { email: "dave@example.com", password: "wrong-password-1" });
-    const unknown = await execute(ANONYMOUS, LOGIN, { email: "nobody@example.com", password: "dave-password-1" });
+  it("logs in with TOKEN transport: tokens in the body, no session header", async () => {
+    const address = email("tina");
+    const tina = await service.accounts.signUp(address, "tina-password-1");
+    const response = await service.execute(ANONYMOUS, LOGIN_TOKEN, { email: address, password: "tina-password-1" });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.headers.get(SET_SESSION_HEADER)).toBeNull();
+    expect(response.body.data).toEqual({
+      login: {
+        user: { id: tina.id, email: address },
+        expiresAt: new Date(service.clock.now().getTime() + SESSION_MAX_AGE_SECONDS * 1000).toISOString(),
+        accessToken: service.sessions.accessTokens[0],
+        accessTokenExpiresAt: new Date(service.clock.now().getTime() + 15 * 60 * 1000).toISOString(),
+        refreshToken: service.sessions.refreshTokens[0],
+      },
+    });
+    expect(service.sessions.requests[0]?.transport).toBe("TOKEN");
+  });
+
+  it("answers an unknown email, a wrong password and a disabled account with the same error and no session", async () => {
+    const address = email("dave");
+    await service.accounts.signUp(address, "dave-password-1");
+    const disabledAddress = email("dora");
+    const dora = await service.accounts.signUp(disabledAddress, "dora-password-1");
+    await service.accounts.setDisabled("u-admin", dora.id, true);
+    const wrong = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "wrong-password-1" });
+    const unknown = await service.execute(ANONYMOUS, LOGIN, { email: email("nobody"), password: "dave-password-1" });
+    const disabled = await service.execute(ANONYMOUS, LOGIN, { email: disabledAddress, password: "dora-password-1" });
     expect(wrong.body.errors?.[0]).toMatchObject({
       message: "Invalid email or password",
       extensions: { code: "UNAUTHENTICATED" },
     });
-    expect(unknown.body).toEqual(wrong.body);
+    for (const other of [unknown, disabled]) {
+      expect(other.status).toBe(wrong.status);
+      expect(other.body).toEqual(wrong.body);
+    }
     expect(wrong.headers.get(SET_SESSION_HEADER)).toBeNull();
-    expect(sessions.requests).toEqual([]);
+    expect(service.sessions.requests).toEqual([]);
   });
 
-  it("answers 503 SESSION_STORE_UNAVAILABLE when the session service cannot be reached", async () => {
-    await accounts.signUp("erin@example.com", "erin-password-1");
-    const unreachable = createSessionServiceClient({
-      baseUrl: "http://127.0.0.1:1",
-      from: "auth",
-      signingKey: await importSigningKey(await generateKeyMaterial(true), "auth"),
-      timeoutMs: 500,
+  it("counts each aliased login that runs as one attempt; a failed one ends the operation (non-null payload)", async () => {
+    const address = email("erika");
+    await service.accounts.signUp(address, "erika-password-1");
+    const response = await service.execute(ANONYMOUS, aliasedLogins(20), {
+      email: address,
+      password: "wrong-password-1",
     });
-    const isolated = await startServer(unreachable);
-    try {
-      const response = await post(isolated.running.url, await headersFor(ANONYMOUS), LOGIN, {
-        email: "erin@example.com",
-        password: "erin-password-1",
-      });
-      expect(response.status).toBe(503);
-      expect(response.body.errors?.[0]?.extensions).toEqual({ code: "SESSION_STORE_UNAVAILABLE" });
-      expect(response.headers.get(SET_SESSION_HEADER)).toBeNull();
-    } finally {
-      await isolated.running.close();
-      await isolated.server.stop();
+    expect(response.body.data).toBeNull();
+    expect(response.body.errors?.map((error) => error.extensions?.code)).toEqual(["UNAUTHENTICATED"]);
+    if (stores.redis) {
+      const { raw, keyPrefix } = stores.redis;
+      await expect(raw.get(`${keyPrefix}throttle:{account:${address}}`)).resolves.toBe("1");
     }
   });
 
-  it("answers me with null for an anonymous caller", async () => {
-    const response = await execute(ANONYMOUS, "{ me { id } }");
-    expect(response.body).toEqual({ data: { me: null } });
+  it("counts 20 concurrent attempts each: 10 checked, then RATE_LIMITED until the window ends", async () => {
+    const address = email("erin");
+    const erin = await service.accounts.signUp(address, "erin-password-1");
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        service.execute(ANONYMOUS, LOGIN, { email: address, password: "wrong-password-1" }),
+      ),
+    );
+    const errors = responses.map((response) => response.body.errors?.[0]);
+    const codes = errors.map((error) => error?.extensions?.code);
+    expect(codes.filter((code) => code === "UNAUTHENTICATED")).toHaveLength(10);
+    expect(codes.filter((code) => code === "RATE_LIMITED")).toHaveLength(10);
+    const limited = errors.find((error) => error?.extensions?.code === "RATE_LIMITED");
+    expect(limited?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+    expect(limited?.extensions?.retryAfterSeconds).toBeLessThanOrEqual(stores.windowSeconds);
+    expect(limited?.message).toContain("Too many failed sign-in attempts");
+
+    const owner = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "erin-password-1" });
+    expect(owner.body.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+    expect(service.sessions.requests).toEqual([]);
+
+    const otherAddress = email("frank");
+    await service.accounts.signUp(otherAddress, "frank-password-1");
+    const other = await service.execute(ANONYMOUS, LOGIN, { email: otherAddress, password: "frank-password-1" });
+    expect(other.body.errors).toBeUndefined();
+
+    await stores.outlast(service.clock);
+    const later = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "erin-password-1" });
+    expect(later.body.data).toMatchObject({ login: { user: { id: erin.id } } });
   });
 
-  it("answers me with the caller's own email and permissions", async () => {
-    const frank = await accounts.signUp("frank@example.com", "frank-password-1");
-    const response = await execute(identityOf(frank), "{ me { id email permissions } }");
-    expect(response.body).toEqual({
-      data: { me: { id: frank.id, email: "frank@example.com", permissions: ["documents:read", "documents:write"] } },
+  it("throttles a client IP after 100 failures across accounts while other IPs go on", async () => {
+    const attacker: ClientInfo = { ip: `192.0.2.${(sequence += 1) % 250}`, userAgent: "bot" };
+    const responses = await Promise.all(
+      Array.from({ length: 101 }, (_, index) =>
+        service.execute(ANONYMOUS, LOGIN, { email: email(`victim${index}-`), password: "guess-password-1" }, attacker),
+      ),
+    );
+    const codes = responses.map((response) => response.body.errors?.[0]?.extensions?.code);
+    expect(codes.filter((code) => code === "UNAUTHENTICATED")).toHaveLength(100);
+    expect(codes.filter((code) => code === "RATE_LIMITED")).toHaveLength(1);
+    const address = email("grace");
+    await service.accounts.signUp(address, "grace-password-1");
+    const fromElsewhere = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "grace-password-1" });
+    expect(fromElsewhere.body.errors).toBeUndefined();
+    if (stores.redis) {
+      const { raw, keyPrefix } = stores.redis;
+      await expect(raw.get(`${keyPrefix}throttle:{ip:${attacker.ip}}`)).resolves.toBe("101");
+    }
+  });
+
+  it("changes the password: new cookie session, every other session revoked, old password refused", async () => {
+    const address = email("heidi");
+    const heidi = await service.accounts.signUp(address, "heidi-password-1");
+    const response = await service.execute(identityOf(heidi, "s-old"), CHANGE_PASSWORD, {
+      current: "heidi-password-1",
+      next: "a brand new passphrase",
     });
+    expect(response.body).toEqual({ data: { changePassword: true } });
+    const newSessionId = service.sessions.sessionIds[0];
+    expect(service.sessions.requests[0]).toMatchObject({ userId: heidi.id, transport: "COOKIE", ip: CLIENT.ip });
+    expect(service.sessions.revocations).toEqual([{ userId: heidi.id, exceptSessionId: newSessionId }]);
+    expect(sessionTokenOf(response)?.token).toBe(service.sessions.tokens[0]);
+    const old = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "heidi-password-1" });
+    expect(old.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const fresh = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "a brand new passphrase" });
+    expect(fresh.body.errors).toBeUndefined();
   });
 
-  it("answers me with null when the signed-in user no longer exists", async () => {
+  it("refuses a password change with a wrong current password, a weak new one, or no user", async () => {
+    const address = email("ivan");
+    const ivan = await service.accounts.signUp(address, "ivan-password-1");
+    const wrong = await service.execute(identityOf(ivan), CHANGE_PASSWORD, {
+      current: "nope-nope-1",
+      next: "fine-password-2",
+    });
+    expect(wrong.body.errors?.[0]).toMatchObject({
+      message: "Current password is incorrect",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
+    const weak = await service.execute(identityOf(ivan), CHANGE_PASSWORD, {
+      current: "ivan-password-1",
+      next: "short",
+    });
+    expect(weak.body.errors?.[0]).toMatchObject({
+      message: "Passwords need at least 8 characters",
+      extensions: { code: "BAD_USER_INPUT" },
+    });
+    const anonymous = await service.execute(ANONYMOUS, CHANGE_PASSWORD, {
+      current: "ivan-password-1",
+      next: "fine-password-2",
+    });
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(wrong.headers.get(SET_SESSION_HEADER)).toBeNull();
+    expect(service.sessions.requests).toEqual([]);
+    expect(service.sessions.revocations).toEqual([]);
+  });
+
+  it("lets an administrator set permissions, pushes them to the user's live sessions, and checks the input", async () => {
+    const address = email("judy");
+    const judy = await service.accounts.signUp(address, "judy-password-1");
+    const response = await service.execute(ADMIN, SET_PERMISSIONS, {
+      userId: judy.id,
+      permissions: ["sessions:admin", "documents:read"],
+    });
+    expect(response.body).toEqual({
+      data: {
+        setUserPermissions: {
+          id: judy.id,
+          email: address,
+          permissions: ["documents:read", "sessions:admin"],
+          disabled: false,
+        },
+      },
+    });
+    expect(service.sessions.permissionUpdates).toEqual([
+      { userId: judy.id, permissions: ["documents:read", "sessions:admin"] },
+    ]);
+    await expect(service.users.findById(judy.id)).resolves.toMatchObject({
+      permissions: ["documents:read", "sessions:admin"],
+    });
+
+    const unknownPermission = await service.execute(ADMIN, SET_PERMISSIONS, { userId: judy.id, permissions: ["root"] });
+    expect(unknownPermission.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    const unknownUser = await service.execute(ADMIN, SET_PERMISSIONS, { userId: "u-missing", permissions: [] });
+    expect(unknownUser.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    const notAdmin = await service.execute(identityOf(judy), SET_PERMISSIONS, {
+      userId: judy.id,
+      permissions: ["users:admin"],
+    });
+    expect(notAdmin.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect(service.sessions.permissionUpdates).toHaveLength(1);
+  });
+
+  it("disables an account (sessions revoked, login refused) and re-enables it without reviving sessions", async () => {
+    const address = email("kim");
+    const kim = await service.accounts.signUp(address, "kim-password-1");
+    const disabled = await service.execute(ADMIN, SET_DISABLED, { userId: kim.id, disabled: true });
+    expect(disabled.body).toEqual({ data: { setUserDisabled: { id: kim.id, disabled: true } } });
+    expect(service.sessions.revocations).toEqual([{ userId: kim.id, exceptSessionId: null }]);
+    const refused = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "kim-password-1" });
+    expect(refused.body.errors?.[0]).toMatchObject({ message: "Invalid email or password" });
+
+    const enabled = await service.execute(ADMIN, SET_DISABLED, { userId: kim.id, disabled: false });
+    expect(enabled.body).toEqual({ data: { setUserDisabled: { id: kim.id, disabled: false } } });
+    expect(service.sessions.revocations).toHaveLength(1);
+    const back = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "kim-password-1" });
+    expect(back.body.errors).toBeUndefined();
+
+    const self = await service.execute(ADMIN, SET_DISABLED, {
+      userId: ADMIN.authenticated ? ADMIN.userId : "",
+      disabled: true,
+    });
+    expect(self.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    const notAdmin = await service.execute(identityOf(kim), SET_DISABLED, { userId: kim.id, disabled: true });
+    expect(notAdmin.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+
+  it("answers me with null for an anonymous caller and with the caller's own fields when signed in", async () => {
+    await expect(service.execute(ANONYMOUS, "{ me { id } }")).resolves.toMatchObject({ body: { data: { me: null } } });
+    const address = email("leo");
+    const leo = await service.accounts.signUp(address, "leo-password-1");
+    const response = await service.execute(identityOf(leo), "{ me { id email permissions disabled } }");
+    expect(response.body).toEqual({
+      data: { me: { id: leo.id, email: address, permissions: ["documents:read", "documents:write"], disabled: false } },
+    });
     const ghost: Identity = { authenticated: true, userId: "u-deleted", permissions: [], sessionId: "s-old" };
-    await expect(execute(ghost, "{ me { id } }")).resolves.toMatchObject({ body: { data: { me: null } } });
+    await expect(service.execute(ghost, "{ me { id } }")).resolves.toMatchObject({ body: { data: { me: null } } });
   });
 
   it("refuses another user's email with FORBIDDEN through _entities but still resolves the reference", async () => {
-    const grace = await accounts.signUp("grace@example.com", "grace-password-1");
-    const heidi = await accounts.signUp("heidi@example.com", "heidi-password-1");
-    const response = await execute(identityOf(heidi), USER_ENTITIES, {
+    const grace = await service.accounts.signUp(email("mia"), "mia-password-1");
+    const heidi = await service.accounts.signUp(email("nina"), "nina-password-1");
+    const response = await service.execute(identityOf(heidi), USER_ENTITIES, {
       representations: [{ __typename: "User", id: grace.id }],
     });
     expect(response.body.errors?.[0]).toMatchObject({
       path: ["_entities", 0, "email"],
       extensions: { code: "FORBIDDEN" },
     });
-    expect(response.text).not.toContain("grace@example.com");
-
-    const idOnly = await execute(
+    expect(response.text).not.toContain(grace.email);
+    const idOnly = await service.execute(
       ANONYMOUS,
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }`,
       {
@@ -300,22 +655,16 @@ describe("auth subgraph over HTTP", () => {
   });
 
   it("shows any user's email to a holder of users:admin, loading all references in one batch", async () => {
-    const ivan = await accounts.signUp("ivan@example.com", "ivan-password-1");
-    const judy = await accounts.signUp("judy@example.com", "judy-password-1");
-    const admin: Identity = {
-      authenticated: true,
-      userId: "u-admin",
-      permissions: [...ADMINISTRATOR_PERMISSIONS],
-      sessionId: "s-admin",
-    };
+    const ivan = await service.accounts.signUp(email("oscar"), "oscar-password-1");
+    const judy = await service.accounts.signUp(email("peggy"), "peggy-password-1");
     const representations = [ivan, judy, ivan].map((user) => ({ __typename: "User", id: user.id }));
-    const response = await execute(admin, USER_ENTITIES, { representations });
+    const response = await service.execute(ADMIN, USER_ENTITIES, { representations });
     expect(response.body).toEqual({
       data: {
         _entities: [
-          { id: ivan.id, email: "ivan@example.com" },
-          { id: judy.id, email: "judy@example.com" },
-          { id: ivan.id, email: "ivan@example.com" },
+          { id: ivan.id, email: ivan.email },
+          { id: judy.id, email: judy.email },
+          { id: ivan.id, email: ivan.email },
         ],
       },
     });
@@ -323,17 +672,172 @@ describe("auth subgraph over HTTP", () => {
   });
 
   it("refuses bare identity headers without a signed context with 401 and runs nothing", async () => {
+    const address = email("mallory");
     const response = await post(
-      running.url,
+      service.running.url,
       { "content-type": "application/json", [USER_ID_HEADER]: "u-mallory", [USER_PERMISSIONS_HEADER]: "users:admin" },
       SIGN_UP,
-      {
-        email: "mallory@example.com",
-        password: "mallory-password-1",
-      },
+      { email: address, password: "mallory-password-1" },
     );
     expect(response.status).toBe(401);
     expect(response.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
-    await expect(users.findByEmail("mallory@example.com")).resolves.toBeNull();
+    await expect(service.users.findByEmail(address)).resolves.toBeNull();
+  });
+});
+
+describe("auth subgraph: failures, timing and audit", () => {
+  const limits = { maxFailuresPerAccount: 10, maxFailuresPerIp: 100, windowSeconds: 900 };
+
+  it("answers 503 SESSION_STORE_UNAVAILABLE when the session service cannot be reached", async () => {
+    const clock = new TestClock();
+    const unreachable = createSessionServiceClient({
+      baseUrl: "http://127.0.0.1:1",
+      from: "auth",
+      signingKey: await importSigningKey(await generateKeyMaterial(true), "auth"),
+      timeoutMs: 500,
+    });
+    const service = await startService({
+      users: createMemoryUserStore(),
+      throttle: createMemoryLoginThrottle(clock.now),
+      passwords: await createPasswords({ cost: 4, pepper: PEPPER }),
+      limits,
+      clock,
+      sessions: unreachable,
+    });
+    try {
+      await service.accounts.signUp("erin@example.com", "erin-password-1");
+      const response = await service.execute(ANONYMOUS, LOGIN, {
+        email: "erin@example.com",
+        password: "erin-password-1",
+      });
+      expect(response.status).toBe(503);
+      expect(response.body.errors?.[0]?.extensions).toEqual({ code: "SESSION_STORE_UNAVAILABLE" });
+      expect(response.headers.get(SET_SESSION_HEADER)).toBeNull();
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("takes as long for an unknown email as for a wrong password (medians within 20%)", async () => {
+    const clock = new TestClock();
+    const service = await startService({
+      users: createMemoryUserStore(),
+      throttle: createMemoryLoginThrottle(clock.now),
+      // A cost high enough that a skipped comparison would stand out far beyond HTTP noise.
+      passwords: await createPasswords({ cost: 8, pepper: PEPPER }),
+      limits,
+      clock,
+    });
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+    };
+    const timed = async (address: string) => {
+      const started = process.hrtime.bigint();
+      const response = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "wrong-password-1" });
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+      expect(response.body.errors?.[0]?.message).toBe("Invalid email or password");
+      return elapsed;
+    };
+    try {
+      const existing: string[] = [];
+      for (let i = 0; i < 16; i += 1) {
+        existing.push(`timing${i}@example.com`);
+        await service.accounts.signUp(`timing${i}@example.com`, "right-password-1");
+      }
+      // One warm-up of each path, then interleaved, so drift in machine load hits both alike.
+      await timed("warmup-unknown@example.com");
+      await timed(existing[15] ?? "");
+      const unknown: number[] = [];
+      const wrong: number[] = [];
+      for (let i = 0; i < 15; i += 1) {
+        unknown.push(await timed(`unknown${i}@example.com`));
+        wrong.push(await timed(existing[i] ?? ""));
+      }
+      const unknownMedian = median(unknown);
+      const wrongMedian = median(wrong);
+      process.stdout.write(
+        `login timing medians (bcrypt cost 8): unknown email ${unknownMedian.toFixed(2)} ms, wrong password ${wrongMedian.toFixed(2)} ms\n`,
+      );
+      expect(Math.abs(unknownMedian - wrongMedian) / Math.max(unknownMedian, wrongMedian)).toBeLessThan(0.2);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("writes audit lines for a full flow that never contain a password, token or hash", async () => {
+    const lines: string[] = [];
+    const clock = new TestClock();
+    const service = await startService({
+      users: createMemoryUserStore(),
+      throttle: createMemoryLoginThrottle(clock.now),
+      passwords: await createPasswords({ cost: 4, pepper: PEPPER }),
+      limits: { ...limits, maxFailuresPerAccount: 2 },
+      clock,
+      logger: createLogger("auth", (line) => lines.push(line)),
+    });
+    const secrets = ["first-secret-pass", "second-secret-pass", "wrong-secret-pass"];
+    try {
+      const signUp = await service.execute(ANONYMOUS, SIGN_UP, { email: "quinn@example.com", password: secrets[0] });
+      const quinnId = (signUp.body.data?.signUp as { user: { id: string } }).user.id;
+      await service.execute(ANONYMOUS, LOGIN, { email: "quinn@example.com", password: secrets[2] });
+      await service.execute(ANONYMOUS, LOGIN, { email: "nobody@example.com", password: secrets[2] });
+      await service.execute(ANONYMOUS, LOGIN_TOKEN, { email: "quinn@example.com", password: secrets[0] });
+      const quinn = (await service.users.findById(quinnId)) as UserRecord;
+      await service.execute(identityOf(quinn, service.sessions.sessionIds[1]), CHANGE_PASSWORD, {
+        current: secrets[0],
+        next: secrets[1],
+      });
+      await service.execute(ADMIN, SET_PERMISSIONS, { userId: quinnId, permissions: ["documents:read"] });
+      await service.execute(ADMIN, SET_DISABLED, { userId: quinnId, disabled: true });
+      await service.execute(ANONYMOUS, LOGIN, { email: "quinn@example.com", password: secrets[1] });
+      await service.execute(ANONYMOUS, LOGIN, { email: "quinn@example.com", password: secrets[1] });
+      await service.execute(ANONYMOUS, LOGIN, { email: "quinn@example.com", password: secrets[1] });
+      await service.execute(ADMIN, SET_DISABLED, { userId: quinnId, disabled: false });
+
+      const events = lines.map((line) => (JSON.parse(line) as { event: string }).event);
+      expect(events).toEqual([
+        "audit.signed_up",
+        "audit.login_failed",
+        "audit.login_failed",
+        "audit.login_succeeded",
+        "audit.password_changed",
+        "audit.permissions_changed",
+        "audit.account_disabled",
+        "audit.login_failed",
+        "audit.login_failed",
+        "audit.login_throttled",
+        "audit.account_enabled",
+      ]);
+      const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(records.filter((record) => record.event === "audit.login_failed").map((record) => record.reason)).toEqual([
+        "wrong_password",
+        "unknown_email",
+        "disabled",
+        "disabled",
+      ]);
+      expect(records.find((record) => record.event === "audit.permissions_changed")).toMatchObject({
+        actorId: "u-admin",
+        targetUserId: quinnId,
+        oldPermissions: "documents:read,documents:write",
+        newPermissions: "documents:read",
+        ip: CLIENT.ip,
+      });
+
+      const stored = (await service.users.findById(quinnId)) as UserRecord;
+      const log = lines.join("");
+      const forbidden = [
+        ...secrets,
+        quinn.passwordHash,
+        stored.passwordHash,
+        ...service.sessions.tokens,
+        ...service.sessions.tokens.map((token) => parseSessionToken(token)?.secret ?? token),
+        ...service.sessions.accessTokens,
+        ...service.sessions.refreshTokens,
+      ];
+      for (const value of forbidden) expect(log).not.toContain(value);
+    } finally {
+      await service.close();
+    }
   });
 });

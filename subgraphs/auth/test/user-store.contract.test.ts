@@ -124,6 +124,40 @@ describe.each(harnesses)("user store contract (%s)", (_name, connect) => {
     await expect(store.findByEmail("mallory@example.com")).resolves.toBeNull();
   });
 
+  it("modifies a stored user through a function of its current state and returns the result", async () => {
+    const heidi = userFor("heidi@example.com", { permissions: ["documents:read"] });
+    await store.create(heidi);
+    const modified = await store.modify(heidi.id, (current) => ({
+      ...current,
+      permissions: [...current.permissions, "documents:write"],
+    }));
+    expect(modified).toEqual({ ...heidi, permissions: ["documents:read", "documents:write"] });
+    await expect(store.findById(heidi.id)).resolves.toEqual(modified);
+    await expect(store.modify("u-missing", (current) => current)).resolves.toBeNull();
+    await expect(store.modify(heidi.id, (current) => ({ ...current, email: "x@example.com" }))).rejects.toMatchObject({
+      reason: "email-changed",
+    });
+  });
+
+  it("loses no change when several modifications of one user run at once", async () => {
+    const ivan = userFor("ivan@example.com", { permissions: [] });
+    await store.create(ivan);
+    const granted = ["documents:read", "documents:write", "sessions:admin", "users:admin"];
+    await Promise.all(
+      granted.map((permission) =>
+        store.modify(ivan.id, (current) => ({ ...current, permissions: [...current.permissions, permission] })),
+      ),
+    );
+    const stored = await store.findById(ivan.id);
+    expect([...(stored?.permissions ?? [])].sort()).toEqual([...granted].sort());
+    if (harness.redis) {
+      const { raw, keyPrefix } = harness.redis;
+      const json = JSON.parse((await raw.get(`${keyPrefix}user:{${ivan.id}}`)) ?? "null") as UserRecord;
+      expect(json.permissions).toHaveLength(4);
+      await expect(raw.ttl(`${keyPrefix}user:{${ivan.id}}`)).resolves.toBe(-1);
+    }
+  });
+
   it("does not let a caller change a stored user by mutating a returned object", async () => {
     const frank = userFor("frank@example.com");
     await store.create(frank);

@@ -1,3 +1,4 @@
+import { Cluster } from "ioredis";
 import { randomUUID } from "node:crypto";
 import { connectTestRedis, type TestRedis } from "@fedsession/testing";
 import type { DocumentRecord, DocumentStore } from "../src/store/document-store";
@@ -142,21 +143,23 @@ describe("redis document store: what Redis holds", () => {
   });
 
   it("writes the document before its index entries and deletes it before them", async () => {
-    const monitor = await redis.raw.duplicate().monitor();
-    const marker = `${redis.keyPrefix}end-of-test`;
-    const commands: string[] = [];
-    const sawMarker = new Promise<void>((resolve) => {
-      monitor.on("monitor", (_time: string, args: string[]) => {
-        if (args[1] === marker) resolve();
-        else if (args.some((arg) => arg.startsWith(redis.keyPrefix))) commands.push(String(args[0]).toLowerCase());
+    // MONITOR every node that serves keys (one server, or each master of a cluster) and order by server time.
+    const nodes = redis.single ? [redis.single] : redis.raw instanceof Cluster ? redis.raw.nodes("master") : [];
+    const monitors = await Promise.all(nodes.map((node) => node.duplicate().monitor()));
+    const seen: { time: number; command: string }[] = [];
+    for (const monitor of monitors) {
+      monitor.on("monitor", (time: string, args: string[]) => {
+        if (args.some((arg) => arg.startsWith(redis.keyPrefix)))
+          seen.push({ time: Number(time), command: String(args[0]).toLowerCase() });
       });
-    });
+    }
     const doc = documentFor("u-alice", { public: true });
     await store.create(doc);
     await store.delete(doc.id);
-    await redis.raw.exists(marker);
-    await sawMarker;
-    monitor.disconnect();
+    const deadline = Date.now() + 2000;
+    while (seen.length < 7 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const monitor of monitors) monitor.disconnect();
+    const commands = seen.sort((a, b) => a.time - b.time).map((entry) => entry.command);
     expect(commands).toEqual(["set", "zadd", "zadd", "get", "del", "zrem", "zrem"]);
   });
 

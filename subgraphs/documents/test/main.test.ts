@@ -51,10 +51,7 @@ describe("starting the documents subgraph", () => {
 
   it("uses Redis when REDIS_URL is set, naming the prefix but never the URL", async () => {
     const redis = await connectTestRedis();
-    const service = await start(
-      { DOCUMENTS_PORT: "0", KEYS_DIR: keysDir, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.keyPrefix },
-      silentLogger,
-    );
+    const service = await start({ DOCUMENTS_PORT: "0", KEYS_DIR: keysDir, ...redis.env }, silentLogger);
     try {
       expect(service.notes).toEqual([`documents store: Redis, key prefix "${redis.keyPrefix}"`]);
       const unsigned = await fetch(service.url, {

@@ -1,4 +1,5 @@
 import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
+import { MAX_ACCESS_TOKEN_LIFETIME_SECONDS } from "@fedsession/session-client";
 
 export interface SessionConfig {
   port: number;
@@ -6,6 +7,8 @@ export interface SessionConfig {
   production: boolean;
   idleTtlSeconds: number;
   absoluteTtlSeconds: number;
+  /** Lifetime of the access tokens of TOKEN sessions; short, because the gateway trusts one until it expires. */
+  accessTokenTtlSeconds: number;
   /** Null: the in-memory store (development only). */
   redis: RedisConfig | null;
 }
@@ -21,6 +24,13 @@ export function readConfig(env: Env): SessionConfig {
       `must be at least SESSION_IDLE_TTL (${idleTtlSeconds} s), got ${absoluteTtlSeconds} s`,
     );
   }
+  const accessTokenTtlSeconds = reader.durationSeconds("ACCESS_TOKEN_TTL", "10m");
+  if (accessTokenTtlSeconds > MAX_ACCESS_TOKEN_LIFETIME_SECONDS) {
+    throw new ConfigError(
+      "ACCESS_TOKEN_TTL",
+      `must be at most ${MAX_ACCESS_TOKEN_LIFETIME_SECONDS / 60} minutes, got ${accessTokenTtlSeconds} s`,
+    );
+  }
   const redis = readRedisConfig(reader);
   if (production && redis === null) {
     throw new ConfigError("REDIS_URL", "required when NODE_ENV=production: in-memory stores are refused in production");
@@ -31,6 +41,7 @@ export function readConfig(env: Env): SessionConfig {
     production,
     idleTtlSeconds,
     absoluteTtlSeconds,
+    accessTokenTtlSeconds,
     redis,
   };
 }

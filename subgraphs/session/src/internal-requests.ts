@@ -1,5 +1,10 @@
 import type { IncomingMessage } from "node:http";
-import type { CreateSessionRequest, ResolveSessionRequest } from "@fedsession/session-client";
+import type {
+  CreateSessionRequest,
+  ResolveSessionRequest,
+  RevokeUserSessionsRequest,
+  UpdateUserPermissionsRequest,
+} from "@fedsession/session-client";
 
 /** Internal bodies are a few hundred bytes; anything near this is not a legitimate caller. */
 export const MAX_INTERNAL_BODY_BYTES = 16 * 1024;
@@ -43,19 +48,51 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 const isStringOrNull = (value: unknown): value is string | null => value === null || typeof value === "string";
 
-export function parseCreateSessionRequest(body: unknown): CreateSessionRequest {
+function objectBody(body: unknown): Record<string, unknown> {
   if (!isObject(body)) throw new BadInternalRequest("expected a JSON object");
-  const { userId, permissions, userAgent, ip } = body;
-  if (typeof userId !== "string" || userId === "") throw new BadInternalRequest("userId must be a non-empty string");
-  if (!Array.isArray(permissions) || !permissions.every((permission) => typeof permission === "string")) {
-    throw new BadInternalRequest("permissions must be an array of strings");
-  }
-  if (!isStringOrNull(userAgent)) throw new BadInternalRequest("userAgent must be a string or null");
-  if (!isStringOrNull(ip)) throw new BadInternalRequest("ip must be a string or null");
-  return { userId, permissions, userAgent, ip, transport: "COOKIE" };
+  return body;
 }
 
+/** Ids end up in Redis keys and JSON that Lua reads, so they must be non-empty, well-formed text. */
+function userIdOf(value: unknown): string {
+  if (typeof value !== "string" || value === "" || /\p{Surrogate}/u.test(value)) {
+    throw new BadInternalRequest("userId must be a non-empty, well-formed string");
+  }
+  return value;
+}
+
+function permissionsOf(value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((permission) => typeof permission === "string")) {
+    throw new BadInternalRequest("permissions must be an array of strings");
+  }
+  return value;
+}
+
+export function parseCreateSessionRequest(body: unknown): CreateSessionRequest {
+  const { userId, permissions, userAgent, ip, transport } = objectBody(body);
+  if (!isStringOrNull(userAgent)) throw new BadInternalRequest("userAgent must be a string or null");
+  if (!isStringOrNull(ip)) throw new BadInternalRequest("ip must be a string or null");
+  if (transport !== "COOKIE" && transport !== "TOKEN") {
+    throw new BadInternalRequest('transport must be "COOKIE" or "TOKEN"');
+  }
+  return { userId: userIdOf(userId), permissions: permissionsOf(permissions), userAgent, ip, transport };
+}
+
+/** Exactly one of a cookie token or the session id of a verified access token. */
 export function parseResolveSessionRequest(body: unknown): ResolveSessionRequest {
-  if (!isObject(body) || typeof body.token !== "string") throw new BadInternalRequest("token must be a string");
-  return { token: body.token };
+  const { token, sessionId } = objectBody(body);
+  if (typeof token === "string" && sessionId === undefined) return { token };
+  if (typeof sessionId === "string" && token === undefined) return { sessionId };
+  throw new BadInternalRequest("expected either a token or a sessionId string");
+}
+
+export function parseUpdateUserPermissionsRequest(body: unknown): UpdateUserPermissionsRequest {
+  const { userId, permissions } = objectBody(body);
+  return { userId: userIdOf(userId), permissions: permissionsOf(permissions) };
+}
+
+export function parseRevokeUserSessionsRequest(body: unknown): RevokeUserSessionsRequest {
+  const { userId, exceptSessionId } = objectBody(body);
+  if (!isStringOrNull(exceptSessionId)) throw new BadInternalRequest("exceptSessionId must be a string or null");
+  return { userId: userIdOf(userId), exceptSessionId };
 }

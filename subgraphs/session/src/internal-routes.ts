@@ -3,16 +3,23 @@ import { publicKeys, sendJson, type KeyMaterial, type Logger, type RouteHandler 
 import {
   CREATE_SESSION_PATH,
   RESOLVE_SESSION_PATH,
+  REVOKE_USER_SESSIONS_PATH,
+  UPDATE_USER_PERMISSIONS_PATH,
   type CreateSessionResponse,
   type InternalErrorResponse,
   type ResolveSessionResponse,
+  type RevokeUserSessionsResponse,
+  type UpdateUserPermissionsResponse,
 } from "@fedsession/session-client";
 import { createServiceTokenVerifier, SERVICE_TOKEN_HEADER, type ServiceName } from "@fedsession/subgraph-kit";
+import type { Audit } from "./audit";
 import { SessionStoreUnavailable } from "./errors";
 import {
   BadInternalRequest,
   parseCreateSessionRequest,
   parseResolveSessionRequest,
+  parseRevokeUserSessionsRequest,
+  parseUpdateUserPermissionsRequest,
   readJsonBody,
 } from "./internal-requests";
 import type { SessionService } from "./sessions";
@@ -22,6 +29,7 @@ export interface InternalRoutesOptions {
   sessions: SessionService;
   material: KeyMaterial;
   logger: Logger;
+  audit: Audit;
   /** The cookie's Max-Age: a session never outlives its absolute lifetime. */
   absoluteTtlSeconds: number;
   currentDate?: () => Date;
@@ -40,30 +48,36 @@ function sendError(
   sendJson(res, status, { error, message } satisfies InternalErrorResponse, { ...NO_STORE, ...headers });
 }
 
+interface RouteContext {
+  material: KeyMaterial;
+  logger: Logger;
+  currentDate?: () => Date;
+}
+
 /**
  * One internal route: POST only, from exactly one calling service, with a validated JSON body. The order matters:
  * an unauthenticated caller is refused before its body is read.
  */
-function internalRoute<TBody>(options: {
-  name: string;
-  caller: ServiceName;
-  material: KeyMaterial;
-  logger: Logger;
-  currentDate?: () => Date;
-  parse: (body: unknown) => TBody;
-  handle: (body: TBody, res: ServerResponse) => Promise<void>;
-}): RouteHandler {
+function internalRoute<TBody>(
+  context: RouteContext,
+  options: {
+    name: string;
+    caller: ServiceName;
+    parse: (body: unknown) => TBody;
+    handle: (body: TBody, res: ServerResponse) => Promise<void>;
+  },
+): RouteHandler {
   const verify = createServiceTokenVerifier({
     from: options.caller,
     to: "session",
-    jwks: publicKeys(options.material, options.caller),
-    currentDate: options.currentDate,
+    jwks: publicKeys(context.material, options.caller),
+    currentDate: context.currentDate,
   });
   return async (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== "POST") return sendError(res, 405, "BAD_REQUEST", "use POST", { allow: "POST" });
+    if (req.method !== "POST") return sendError(res, 405, "METHOD_NOT_ALLOWED", "use POST", { allow: "POST" });
     const token = req.headers[SERVICE_TOKEN_HEADER];
     if (!(await verify(typeof token === "string" ? token : undefined))) {
-      options.logger.warn("internal_call_refused", { route: options.name });
+      context.logger.warn("internal_call_refused", { route: options.name });
       return sendError(res, 401, "UNAUTHORIZED_SERVICE", `only the ${options.caller} service may call this route`);
     }
     let body: TBody;
@@ -79,7 +93,7 @@ function internalRoute<TBody>(options: {
     } catch (error) {
       if (!(error instanceof SessionStoreUnavailable)) throw error;
       const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
-      options.logger.error("session_store_failed", { route: options.name, cause });
+      context.logger.error("session_store_failed", { route: options.name, cause });
       sendError(res, 503, "SESSION_STORE_UNAVAILABLE", "the session store is unavailable", { "retry-after": "1" });
     }
   };
@@ -87,38 +101,41 @@ function internalRoute<TBody>(options: {
 
 /** The session service's internal HTTP API (packages/session-client/src/protocol.ts), served beside /graphql. */
 export function createInternalRoutes(options: InternalRoutesOptions): Record<string, RouteHandler> {
-  const { sessions, material, logger, currentDate } = options;
+  const { sessions, logger, audit } = options;
+  const context: RouteContext = { material: options.material, logger, currentDate: options.currentDate };
   return {
-    [CREATE_SESSION_PATH]: internalRoute({
+    [CREATE_SESSION_PATH]: internalRoute(context, {
       name: "create",
       caller: "auth",
-      material,
-      logger,
-      currentDate,
       parse: parseCreateSessionRequest,
       handle: async (request, res) => {
-        const { token, record } = await sessions.create(request);
-        const response: CreateSessionResponse = {
-          token,
-          session: {
-            id: record.id,
-            expiresAt: new Date(sessionExpiresAt(record)).toISOString(),
-            maxAgeSeconds: options.absoluteTtlSeconds,
-          },
+        const created = await sessions.create(request);
+        const { record } = created;
+        const session = {
+          id: record.id,
+          expiresAt: new Date(sessionExpiresAt(record)).toISOString(),
+          maxAgeSeconds: options.absoluteTtlSeconds,
         };
-        logger.info("session_created", { sessionId: record.id, userId: record.userId });
+        const response: CreateSessionResponse =
+          created.transport === "COOKIE" ? { session, token: created.token } : { session, tokens: created.tokens };
+        audit("session_created", {
+          userId: record.userId,
+          sessionId: record.id,
+          transport: record.transport,
+          ip: record.ip,
+        });
         sendJson(res, 201, response, NO_STORE);
       },
     }),
-    [RESOLVE_SESSION_PATH]: internalRoute({
+    [RESOLVE_SESSION_PATH]: internalRoute(context, {
       name: "resolve",
       caller: "gateway",
-      material,
-      logger,
-      currentDate,
       parse: parseResolveSessionRequest,
       handle: async (request, res) => {
-        const record = "token" in request ? await sessions.resolve(request.token) : null;
+        const record =
+          "token" in request
+            ? await sessions.resolve(request.token)
+            : await sessions.resolveTokenSession(request.sessionId);
         const response: ResolveSessionResponse = {
           session: record && {
             id: record.id,
@@ -128,6 +145,32 @@ export function createInternalRoutes(options: InternalRoutesOptions): Record<str
           },
         };
         sendJson(res, 200, response, NO_STORE);
+      },
+    }),
+    [UPDATE_USER_PERMISSIONS_PATH]: internalRoute(context, {
+      name: "update_permissions",
+      caller: "auth",
+      parse: parseUpdateUserPermissionsRequest,
+      handle: async ({ userId, permissions }, res) => {
+        const updated = await sessions.updatePermissionsForUser(userId, permissions);
+        logger.info("user_session_permissions_updated", { userId, count: updated });
+        sendJson(res, 200, { updated } satisfies UpdateUserPermissionsResponse, NO_STORE);
+      },
+    }),
+    [REVOKE_USER_SESSIONS_PATH]: internalRoute(context, {
+      name: "revoke_user",
+      caller: "auth",
+      parse: parseRevokeUserSessionsRequest,
+      handle: async ({ userId, exceptSessionId }, res) => {
+        const revoked = await sessions.revokeForUser(userId, exceptSessionId);
+        audit("user_sessions_revoked", {
+          userId,
+          actorId: "service:auth",
+          ...(exceptSessionId === null ? {} : { keptSessionId: exceptSessionId }),
+          count: revoked,
+          ip: null,
+        });
+        sendJson(res, 200, { revoked } satisfies RevokeUserSessionsResponse, NO_STORE);
       },
     }),
   };

@@ -36,6 +36,7 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
       production: config.production,
       idleTtlSeconds: config.idleTtlSeconds,
       absoluteTtlSeconds: config.absoluteTtlSeconds,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     });
     const running = await listen(handler, config.port, config.host, (error) =>
       logger.error("request_failed", { message: error instanceof Error ? error.message : String(error) }),

@@ -3,8 +3,9 @@ import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
-import { publicKeys, type KeyMaterial, type Logger } from "@fedsession/runtime";
+import { importSigningKey, publicKeys, type KeyMaterial, type Logger } from "@fedsession/runtime";
 import { createSubgraphServer } from "@fedsession/subgraph-kit";
+import { createAudit } from "./audit";
 import type { SessionContext } from "./context";
 import { createInternalRoutes } from "./internal-routes";
 import { resolvers } from "./resolvers";
@@ -22,6 +23,7 @@ export interface SessionServerOptions {
   production: boolean;
   idleTtlSeconds: number;
   absoluteTtlSeconds: number;
+  accessTokenTtlSeconds: number;
   random?: (size: number) => Buffer;
 }
 
@@ -38,19 +40,23 @@ export async function createSessionServer(options: SessionServerOptions): Promis
     random: options.random,
     idleTtlSeconds: options.idleTtlSeconds,
     absoluteTtlSeconds: options.absoluteTtlSeconds,
+    accessTokenKey: await importSigningKey(options.material, "session"),
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
+  const audit = createAudit(options.logger);
   const typeDefs = parse(await readFile(SCHEMA_PATH, "utf8"));
   const { server, handler } = await createSubgraphServer<SessionContext>({
     name: SUBGRAPH_NAME,
     schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
     gatewayJwks: publicKeys(options.material, "gateway"),
-    context: ({ identity, responseHeaders }) => ({ identity, sessions, responseHeaders }),
+    context: ({ identity, client, responseHeaders }) => ({ identity, client, sessions, audit, responseHeaders }),
     logger: options.logger,
     production: options.production,
     routes: createInternalRoutes({
       sessions,
       material: options.material,
       logger: options.logger,
+      audit,
       absoluteTtlSeconds: options.absoluteTtlSeconds,
       currentDate: options.clock,
     }),

@@ -1,12 +1,19 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import type { SigningKey } from "@fedsession/runtime";
 import {
   formatSessionToken,
   parseSessionToken,
+  signAccessToken,
   SESSION_ID_BYTES,
   SESSION_SECRET_BYTES,
+  type CreateSessionRequest,
+  type TokenPair,
 } from "@fedsession/session-client";
 import { SessionStoreUnavailable } from "./errors";
-import { isExpired, type SessionRecord, type SessionStore } from "./store/session-store";
+import type { JsonValue } from "./json";
+import { hashSecret, secretMatches } from "./secrets";
+import { withSessionData } from "./session-data";
+import { isExpired, slid, type SessionRecord, type SessionStore } from "./store/session-store";
 
 export interface SessionServiceOptions {
   store: SessionStore;
@@ -15,23 +22,27 @@ export interface SessionServiceOptions {
   random?: (size: number) => Buffer;
   idleTtlSeconds: number;
   absoluteTtlSeconds: number;
+  /** The session role's private key: access tokens are minted here and verified by the gateway. */
+  accessTokenKey: SigningKey;
+  accessTokenTtlSeconds: number;
 }
 
-export interface NewSession {
-  userId: string;
-  permissions: string[];
-  userAgent: string | null;
-  ip: string | null;
-}
+export type NewSession = CreateSessionRequest;
 
-const hashSecret = (secret: string): Buffer => createHash("sha256").update(secret).digest();
+export type CreatedSession =
+  | { transport: "COOKIE"; record: SessionRecord; token: string }
+  | { transport: "TOKEN"; record: SessionRecord; tokens: TokenPair };
 
-function secretMatches(secret: string, storedHashHex: string): boolean {
-  const stored = Buffer.from(storedHashHex, "hex");
-  const presented = hashSecret(secret);
-  // Constant-time, so response timing never reveals how much of a guessed secret was right.
-  return stored.length === presented.length && timingSafeEqual(stored, presented);
-}
+export type RefreshResult =
+  | { outcome: "rotated"; record: SessionRecord; tokens: TokenPair }
+  | { outcome: "reused"; record: SessionRecord }
+  | { outcome: "invalid" };
+
+/** A session id as tokens carry it; anything else is refused before it costs a lookup. */
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** Lone UTF-16 surrogates cannot be encoded as UTF-8 (nor read by Redis's cjson), so they become U+FFFD. */
+const wellFormed = (text: string | null) => text && text.replace(/\p{Surrogate}/gu, "\uFFFD");
 
 async function fromStore<T>(operation: Promise<T>): Promise<T> {
   try {
@@ -41,52 +52,115 @@ async function fromStore<T>(operation: Promise<T>): Promise<T> {
   }
 }
 
-/** Creates, resolves (with sliding idle expiry), lists and destroys sessions; store failures become SessionStoreUnavailable. */
+/**
+ * Creates, resolves (with sliding idle expiry), lists, revokes and refreshes sessions; store failures become
+ * SessionStoreUnavailable.
+ */
 export function createSessionService(options: SessionServiceOptions) {
   const { store, clock } = options;
   const random = options.random ?? randomBytes;
   const idleMs = options.idleTtlSeconds * 1000;
   const absoluteMs = options.absoluteTtlSeconds * 1000;
+  const newSecret = () => random(SESSION_SECRET_BYTES).toString("base64url");
+
   /**
    * A resolve rewrites the session only when this long has passed since lastSeenAt: max(1 s, idle TTL / 10).
    * With the default 30 min idle TTL that is every 3 min, so a client polling once a second causes one write per
    * 180 resolves (about 0.56%), and every other resolve costs a single store read. The price is that the idle
    * deadline can run out up to a tenth of the idle TTL earlier than a write-on-every-request scheme would allow.
    */
-  const slideAfterMs = Math.max(1000, idleMs / 10);
+  const slideAfterMs = (record: SessionRecord) => Math.max(1000, record.idleTtlMs / 10);
+
+  /** The live record, slid forward when due; null when it ended (or ends while being slid). */
+  async function use(record: SessionRecord): Promise<SessionRecord | null> {
+    const now = clock().getTime();
+    if (isExpired(record, now)) return null;
+    if (now - record.lastSeenAt < slideAfterMs(record)) return record;
+    const next = slid(record, now);
+    return (await fromStore(store.touch(next))) ? next : null;
+  }
+
+  async function mintTokens(record: SessionRecord, refreshSecret: string): Promise<TokenPair> {
+    const { token, expiresAt } = await signAccessToken(
+      { userId: record.userId, sessionId: record.id },
+      options.accessTokenKey,
+      options.accessTokenTtlSeconds,
+      clock(),
+    );
+    return {
+      accessToken: token,
+      accessTokenExpiresAt: expiresAt.toISOString(),
+      refreshToken: formatSessionToken({ id: record.id, secret: refreshSecret }),
+    };
+  }
 
   return {
-    async create(input: NewSession): Promise<{ token: string; record: SessionRecord }> {
+    /** COOKIE: a cookie token. TOKEN: an access and a refresh token, and no secret a cookie could carry. */
+    async create(input: NewSession): Promise<CreatedSession> {
       const id = random(SESSION_ID_BYTES).toString("base64url");
-      const secret = random(SESSION_SECRET_BYTES).toString("base64url");
+      const secret = newSecret();
       const now = clock().getTime();
       const record: SessionRecord = {
         id,
         userId: input.userId,
-        secretHash: hashSecret(secret).toString("hex"),
+        transport: input.transport,
+        secretHash: input.transport === "COOKIE" ? hashSecret(secret) : null,
+        refreshHash: input.transport === "TOKEN" ? hashSecret(secret) : null,
+        usedRefreshHashes: [],
         permissions: [...input.permissions],
+        data: {},
         createdAt: now,
         lastSeenAt: now,
         idleExpiresAt: Math.min(now + idleMs, now + absoluteMs),
         absoluteExpiresAt: now + absoluteMs,
-        userAgent: input.userAgent,
-        ip: input.ip,
+        idleTtlMs: idleMs,
+        userAgent: wellFormed(input.userAgent),
+        ip: wellFormed(input.ip),
       };
       await fromStore(store.create(record));
-      return { token: formatSessionToken({ id, secret }), record };
+      return input.transport === "COOKIE"
+        ? { transport: "COOKIE", record, token: formatSessionToken({ id, secret }) }
+        : { transport: "TOKEN", record, tokens: await mintTokens(record, secret) };
     },
 
-    /** The live session a token names, slid forward when due; null for anything malformed, unknown, wrong or ended. */
+    /** The live COOKIE session a cookie token names; null for anything malformed, unknown, wrong or ended. */
     async resolve(token: string): Promise<SessionRecord | null> {
       const parsed = parseSessionToken(token);
       if (parsed === null) return null;
       const record = await fromStore(store.get(parsed.id));
-      if (record === null || !secretMatches(parsed.secret, record.secretHash)) return null;
-      const now = clock().getTime();
-      if (isExpired(record, now)) return null;
-      if (now - record.lastSeenAt < slideAfterMs) return record;
-      const slid = { ...record, lastSeenAt: now, idleExpiresAt: Math.min(now + idleMs, record.absoluteExpiresAt) };
-      return (await fromStore(store.touch(slid))) ? slid : null;
+      if (record?.transport !== "COOKIE" || record.secretHash === null) return null;
+      return secretMatches(parsed.secret, record.secretHash) ? use(record) : null;
+    },
+
+    /** The live TOKEN session an access token (already verified by the gateway) names. */
+    async resolveTokenSession(sessionId: string): Promise<SessionRecord | null> {
+      if (!SESSION_ID_PATTERN.test(sessionId)) return null;
+      const record = await fromStore(store.get(sessionId));
+      return record?.transport === "TOKEN" ? use(record) : null;
+    },
+
+    /**
+     * Trades a refresh token for a new pair. A token that was already traded means two parties hold it, so the
+     * session ends for both (OAuth 2.0 Security BCP, refresh token rotation); the same holds when two refreshes
+     * with one token race: one rotates, the other is reuse.
+     */
+    async refresh(refreshToken: string): Promise<RefreshResult> {
+      const parsed = parseSessionToken(refreshToken);
+      if (parsed === null) return { outcome: "invalid" };
+      const nextSecret = newSecret();
+      const result = await fromStore(
+        store.rotateRefresh(parsed.id, hashSecret(parsed.secret), hashSecret(nextSecret), clock().getTime()),
+      );
+      if (result.outcome !== "rotated") return result;
+      return { ...result, tokens: await mintTokens(result.record, nextSecret) };
+    },
+
+    /** Sets (or, with null, removes) one key of a session's data; throws InvalidSessionData past the limits. */
+    async setData(sessionId: string, key: string, value: JsonValue): Promise<SessionRecord | null> {
+      const record = await fromStore(store.get(sessionId));
+      if (record === null) return null;
+      // A concurrent setData on the same session may win over this one: last writer wins, per whole data object.
+      return fromStore(store.setData(sessionId, withSessionData(record.data, key, value)));
     },
 
     get: (id: string): Promise<SessionRecord | null> => fromStore(store.get(id)),
@@ -94,6 +168,14 @@ export function createSessionService(options: SessionServiceOptions) {
     destroy: (id: string): Promise<SessionRecord | null> => fromStore(store.delete(id)),
 
     listForUser: (userId: string): Promise<SessionRecord[]> => fromStore(store.listByUser(userId)),
+
+    /** Ends every session of the user but `exceptId`; returns how many ended. */
+    revokeForUser: (userId: string, exceptId: string | null): Promise<number> =>
+      fromStore(store.deleteByUser(userId, exceptId)),
+
+    /** Applies new permissions to every live session of the user, effective on each one's next request. */
+    updatePermissionsForUser: (userId: string, permissions: string[]): Promise<number> =>
+      fromStore(store.updatePermissionsByUser(userId, permissions)),
   };
 }
 

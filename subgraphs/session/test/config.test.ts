@@ -11,13 +11,14 @@ const configError = (env: Record<string, string>) => {
 };
 
 describe("session config", () => {
-  it("defaults to port 4001 on 127.0.0.1, 30 min idle, 12 h absolute and the in-memory store", () => {
+  it("defaults to port 4001 on 127.0.0.1, 30 min idle, 12 h absolute, 10 min access tokens and the in-memory store", () => {
     expect(readConfig({})).toEqual({
       port: 4001,
       host: "127.0.0.1",
       production: false,
       idleTtlSeconds: 1800,
       absoluteTtlSeconds: 43_200,
+      accessTokenTtlSeconds: 600,
       redis: null,
     });
   });
@@ -41,6 +42,9 @@ describe("session config", () => {
     expect(configError({ SESSION_IDLE_TTL: "2h", SESSION_ABSOLUTE_TTL: "1h" })).toBe("SESSION_ABSOLUTE_TTL");
     expect(configError({ SESSION_IDLE_TTL: "soon" })).toBe("SESSION_IDLE_TTL");
     expect(configError({ SESSION_PORT: "70000" })).toBe("SESSION_PORT");
+    expect(configError({ ACCESS_TOKEN_TTL: "16m" })).toBe("ACCESS_TOKEN_TTL");
+    expect(configError({ ACCESS_TOKEN_TTL: "never" })).toBe("ACCESS_TOKEN_TTL");
+    expect(configError({ ACCESS_TOKEN_TTL: "15m" })).toBe("accepted");
     expect(configError({ NODE_ENV: "production" })).toBe("REDIS_URL");
     expect(configError({ NODE_ENV: "production", REDIS_URL: "redis://127.0.0.1:6379" })).toBe("accepted");
   });

@@ -41,7 +41,7 @@ describe("session service start-up", () => {
   });
 
   it("keeps sessions in Redis when REDIS_URL is set", async () => {
-    const env = { SESSION_PORT: "0", KEYS_DIR: keysDir, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.keyPrefix };
+    const env = { SESSION_PORT: "0", KEYS_DIR: keysDir, ...redis.env };
     const service = await start(env, silentLogger);
     try {
       expect(service.notes).toEqual([]);
@@ -52,7 +52,7 @@ describe("session service start-up", () => {
           "content-type": "application/json",
           [SERVICE_TOKEN_HEADER]: await signServiceToken("auth", "session", await importSigningKey(material, "auth")),
         },
-        body: JSON.stringify({ userId: "u-alice", permissions: [], userAgent: null, ip: null }),
+        body: JSON.stringify({ userId: "u-alice", permissions: [], userAgent: null, ip: null, transport: "COOKIE" }),
       });
       const { session } = (await response.json()) as CreateSessionResponse;
       await expect(redis.keys()).resolves.toContain(`${redis.keyPrefix}session:{${session.id}}`);

@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import {
   createLogger,
   generateKeyMaterial,
+  publicKeys,
   importSigningKey,
   listen,
   type KeyMaterial,
@@ -9,8 +11,12 @@ import {
 import {
   CREATE_SESSION_PATH,
   RESOLVE_SESSION_PATH,
+  REVOKE_USER_SESSIONS_PATH,
+  UPDATE_USER_PERMISSIONS_PATH,
+  createAccessTokenVerifier,
   parseSessionToken,
   type CreateSessionResponse,
+  type TokenPair,
 } from "@fedsession/session-client";
 import {
   ANONYMOUS,
@@ -22,6 +28,7 @@ import {
   USER_PERMISSIONS_HEADER,
   signContext,
   signServiceToken,
+  type ClientInfo,
   type ContextSigningKey,
   type Identity,
   type ServiceName,
@@ -33,7 +40,15 @@ import type { SessionStore } from "../src/store/session-store";
 
 const IDLE_TTL_SECONDS = 1800;
 const ABSOLUTE_TTL_SECONDS = 43_200;
-const newSession = { userId: "u-alice", permissions: ["documents:read"], userAgent: "jest", ip: "127.0.0.1" };
+const ACCESS_TOKEN_TTL_SECONDS = 600;
+const newSession = {
+  userId: "u-alice",
+  permissions: ["documents:read"],
+  userAgent: "jest",
+  ip: "127.0.0.1",
+  transport: "COOKIE",
+};
+const aliceClient: ClientInfo = { ip: "203.0.113.7", userAgent: "curl/8" };
 
 function identityHeaders(identity: Identity, context: string): Record<string, string> {
   if (!identity.authenticated) return { [GATEWAY_CONTEXT_HEADER]: context };
@@ -68,6 +83,7 @@ describe("session subgraph over HTTP", () => {
       production: false,
       idleTtlSeconds: IDLE_TTL_SECONDS,
       absoluteTtlSeconds: ABSOLUTE_TTL_SECONDS,
+      accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
     });
     const running: RunningServer = await listen(handler, 0);
     return {
@@ -89,7 +105,17 @@ describe("session subgraph over HTTP", () => {
     };
     main = await startServer(createMemorySessionStore(clock.now));
     const failure = () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
-    broken = await startServer({ create: failure, get: failure, touch: failure, delete: failure, listByUser: failure });
+    broken = await startServer({
+      create: failure,
+      get: failure,
+      touch: failure,
+      delete: failure,
+      listByUser: failure,
+      setData: failure,
+      updatePermissionsByUser: failure,
+      deleteByUser: failure,
+      rotateRefresh: failure,
+    });
   });
   afterAll(async () => {
     await main?.close();
@@ -111,18 +137,43 @@ describe("session subgraph over HTTP", () => {
     });
   }
 
-  async function createSession(): Promise<{ token: string; identity: Identity }> {
-    const response = await internal(CREATE_SESSION_PATH, newSession, "auth");
+  async function createSession(
+    overrides: Partial<typeof newSession> = {},
+  ): Promise<{ token: string; identity: Identity; sessionId: string }> {
+    const response = await internal(CREATE_SESSION_PATH, { ...newSession, ...overrides }, "auth");
     const { token, session } = (await response.json()) as CreateSessionResponse;
     return {
       token: token as string,
+      sessionId: session.id,
       identity: {
         authenticated: true,
-        userId: newSession.userId,
-        permissions: newSession.permissions,
+        userId: overrides.userId ?? newSession.userId,
+        permissions: overrides.permissions ?? newSession.permissions,
         sessionId: session.id,
       },
     };
+  }
+
+  async function createAppSession(
+    userId: string = newSession.userId,
+  ): Promise<{ tokens: TokenPair; identity: Identity; sessionId: string }> {
+    const response = await internal(CREATE_SESSION_PATH, { ...newSession, userId, transport: "TOKEN" }, "auth");
+    const { tokens, session } = (await response.json()) as CreateSessionResponse;
+    if (tokens === undefined) throw new Error("a TOKEN session came back without tokens");
+    return {
+      tokens,
+      sessionId: session.id,
+      identity: { authenticated: true, userId, permissions: newSession.permissions, sessionId: session.id },
+    };
+  }
+
+  /** JWT times are whole seconds. */
+  const accessTokenExpiry = () =>
+    new Date((Math.floor(clock.now().getTime() / 1000) + ACCESS_TOKEN_TTL_SECONDS) * 1000).toISOString();
+
+  async function resolve(request: Record<string, unknown>) {
+    const response = await internal(RESOLVE_SESSION_PATH, request, "gateway");
+    return ((await response.json()) as { session: { id: string; permissions: string[] } | null }).session;
   }
 
   async function graphql(
@@ -130,8 +181,9 @@ describe("session subgraph over HTTP", () => {
     identity: Identity,
     server: TestServer = main,
     variables: Record<string, unknown> = {},
+    client: ClientInfo = aliceClient,
   ) {
-    const context = await signContext(identity, "session", keys.gateway, clock.now());
+    const context = await signContext(identity, "session", keys.gateway, clock.now(), client);
     const response = await fetch(`${server.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", ...identityHeaders(identity, context) },
@@ -141,7 +193,7 @@ describe("session subgraph over HTTP", () => {
       response,
       body: (await response.json()) as {
         data?: Record<string, unknown> | null;
-        errors?: { extensions?: { code?: string } }[];
+        errors?: { message: string; extensions?: { code?: string } }[];
       },
     };
   }
@@ -189,6 +241,9 @@ describe("session subgraph over HTTP", () => {
         await internal(RESOLVE_SESSION_PATH, { token }, "auth"),
         await internal(RESOLVE_SESSION_PATH, { token }, "session"),
         await internal(RESOLVE_SESSION_PATH, { token }, null),
+        await internal(UPDATE_USER_PERMISSIONS_PATH, { userId: "u-alice", permissions: [] }, "gateway"),
+        await internal(REVOKE_USER_SESSIONS_PATH, { userId: "u-alice", exceptSessionId: null }, "gateway"),
+        await internal(REVOKE_USER_SESSIONS_PATH, { userId: "u-alice", exceptSessionId: null }, null),
       ];
       for (const response of refusals) {
         expect(response.status).toBe(401);
@@ -215,6 +270,7 @@ describe("session subgraph over HTTP", () => {
       });
       expect(response.status).toBe(405);
       expect(response.headers.get("allow")).toBe("POST");
+      await expect(response.json()).resolves.toMatchObject({ error: "METHOD_NOT_ALLOWED" });
     });
 
     it.each([
@@ -231,8 +287,17 @@ describe("session subgraph over HTTP", () => {
       ["a missing ip", CREATE_SESSION_PATH, "auth", { userId: "u-alice", permissions: [], userAgent: null }],
       ["a userAgent object", CREATE_SESSION_PATH, "auth", { ...newSession, userAgent: {} }],
       ["a body over 16 KiB", CREATE_SESSION_PATH, "auth", { ...newSession, userAgent: "x".repeat(17 * 1024) }],
+      ["no transport", CREATE_SESSION_PATH, "auth", { ...newSession, transport: undefined }],
+      ["an unknown transport", CREATE_SESSION_PATH, "auth", { ...newSession, transport: "BEARER" }],
+      ["a userId with a lone surrogate", CREATE_SESSION_PATH, "auth", { ...newSession, userId: "u-\ud800" }],
       ["a numeric token", RESOLVE_SESSION_PATH, "gateway", { token: 42 }],
       ["no token", RESOLVE_SESSION_PATH, "gateway", {}],
+      ["both a token and a sessionId", RESOLVE_SESSION_PATH, "gateway", { token: "a", sessionId: "b" }],
+      ["a numeric sessionId", RESOLVE_SESSION_PATH, "gateway", { sessionId: 7 }],
+      ["permissions that are not a list", UPDATE_USER_PERMISSIONS_PATH, "auth", { userId: "u", permissions: "a" }],
+      ["no userId", UPDATE_USER_PERMISSIONS_PATH, "auth", { permissions: [] }],
+      ["a missing exceptSessionId", REVOKE_USER_SESSIONS_PATH, "auth", { userId: "u" }],
+      ["an empty userId", REVOKE_USER_SESSIONS_PATH, "auth", { userId: "", exceptSessionId: null }],
     ] as const)("answers 400 to %s", async (_case, path, from, body) => {
       const response = await internal(path, body, from);
       expect(response.status).toBe(400);
@@ -248,6 +313,71 @@ describe("session subgraph over HTTP", () => {
       expect(created.status).toBe(503);
       expect(broken.logs.join("")).toContain("session_store_failed");
       expect(broken.logs.join("")).not.toContain("b".repeat(43));
+    });
+  });
+
+  describe("internal routes for TOKEN sessions and users", () => {
+    it("creates a TOKEN session with an access and a refresh token and no cookie token", async () => {
+      const response = await internal(CREATE_SESSION_PATH, { ...newSession, transport: "TOKEN" }, "auth");
+      expect(response.status).toBe(201);
+      const body = (await response.json()) as CreateSessionResponse;
+      expect(body.token).toBeUndefined();
+      expect(body.tokens).toEqual({
+        accessToken: expect.any(String),
+        accessTokenExpiresAt: accessTokenExpiry(),
+        refreshToken: expect.stringMatching(new RegExp(`^${body.session.id}\\.[A-Za-z0-9_-]{43}$`)),
+      });
+      const verify = createAccessTokenVerifier({ jwks: publicKeys(material, "session"), currentDate: clock.now });
+      await expect(verify(body.tokens?.accessToken ?? "")).resolves.toEqual({
+        userId: "u-alice",
+        sessionId: body.session.id,
+      });
+    });
+
+    it("never accepts a refresh token as an access token", async () => {
+      const { tokens } = await createAppSession();
+      const verify = createAccessTokenVerifier({ jwks: publicKeys(material, "session"), currentDate: clock.now });
+      await expect(verify(tokens.refreshToken)).resolves.toBeNull();
+    });
+
+    it("resolves a TOKEN session by the id of its verified access token, never by a token", async () => {
+      const { tokens, sessionId } = await createAppSession();
+      await expect(resolve({ sessionId })).resolves.toMatchObject({ id: sessionId, permissions: ["documents:read"] });
+      await expect(resolve({ token: tokens.refreshToken })).resolves.toBeNull();
+    });
+
+    it("resolves a COOKIE session by its token, never by its id alone", async () => {
+      const { token, sessionId } = await createSession();
+      await expect(resolve({ token })).resolves.toMatchObject({ id: sessionId });
+      await expect(resolve({ sessionId })).resolves.toBeNull();
+    });
+
+    it("applies new permissions to every live session of the user at their next resolve", async () => {
+      const userId = `u-${Date.now()}-perm`;
+      const cookie = await createSession({ userId });
+      const app = await createAppSession(userId);
+      const other = await createSession();
+      const response = await internal(UPDATE_USER_PERMISSIONS_PATH, { userId, permissions: ["users:admin"] }, "auth");
+      expect(response.status).toBe(200);
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      await expect(response.json()).resolves.toEqual({ updated: 2 });
+      await expect(resolve({ token: cookie.token })).resolves.toMatchObject({ permissions: ["users:admin"] });
+      await expect(resolve({ sessionId: app.sessionId })).resolves.toMatchObject({ permissions: ["users:admin"] });
+      await expect(resolve({ token: other.token })).resolves.toMatchObject({ permissions: ["documents:read"] });
+    });
+
+    it("revokes every session of the user except the one named, on both transports", async () => {
+      const userId = `u-${Date.now()}-revoke`;
+      const kept = await createSession({ userId });
+      const cookie = await createSession({ userId });
+      const app = await createAppSession(userId);
+      const response = await internal(REVOKE_USER_SESSIONS_PATH, { userId, exceptSessionId: kept.sessionId }, "auth");
+      await expect(response.json()).resolves.toEqual({ revoked: 2 });
+      await expect(resolve({ token: kept.token })).resolves.not.toBeNull();
+      await expect(resolve({ token: cookie.token })).resolves.toBeNull();
+      await expect(resolve({ sessionId: app.sessionId })).resolves.toBeNull();
+      const all = await internal(REVOKE_USER_SESSIONS_PATH, { userId, exceptSessionId: null }, "auth");
+      await expect(all.json()).resolves.toEqual({ revoked: 1 });
     });
   });
 
@@ -334,6 +464,266 @@ describe("session subgraph over HTTP", () => {
       const body = (await response.json()) as { data?: unknown; errors: { extensions: { code: string } }[] };
       expect(body.data).toBeUndefined();
       expect(body.errors[0]?.extensions.code).toBe("UNAUTHENTICATED");
+    });
+  });
+  describe("GraphQL devices, tokens and session data", () => {
+    const MY_SESSIONS = "{ mySessions { id current userAgent ip createdAt data } }";
+    const REFRESH =
+      "mutation ($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { accessToken accessTokenExpiresAt refreshToken } }";
+    const uniqueUser = (label: string) => `u-${label}-${Math.random().toString(36).slice(2)}`;
+    const codeOf = (body: { errors?: { extensions?: { code?: string } }[] }) => body.errors?.[0]?.extensions?.code;
+
+    it("lists the caller's live sessions newest first, with exactly one current", async () => {
+      const userId = uniqueUser("devices");
+      const oldest = await createSession({ userId, userAgent: "Firefox", ip: "198.51.100.1" });
+      clock.advance(1000);
+      const current = await createSession({ userId });
+      clock.advance(1000);
+      const newest = await createAppSession(userId);
+      await createSession({ userId: uniqueUser("stranger") });
+      const { body } = await graphql(MY_SESSIONS, current.identity);
+      const sessions = body.data?.mySessions as { id: string; current: boolean; userAgent: string; ip: string }[];
+      expect(sessions.map((session) => session.id)).toEqual([newest.sessionId, current.sessionId, oldest.sessionId]);
+      expect(sessions.filter((session) => session.current).map((session) => session.id)).toEqual([current.sessionId]);
+      expect(sessions[2]).toMatchObject({ userAgent: "Firefox", ip: "198.51.100.1", data: {} });
+    });
+
+    it("refuses mySessions to an anonymous caller", async () => {
+      const { body } = await graphql(MY_SESSIONS, ANONYMOUS);
+      expect(codeOf(body)).toBe("UNAUTHENTICATED");
+    });
+
+    it("revokeSession ends one of the caller's other sessions without touching the current cookie", async () => {
+      const userId = uniqueUser("revoke-one");
+      const current = await createSession({ userId });
+      const other = await createSession({ userId });
+      const { response, body } = await graphql(
+        "mutation ($id: ID!) { revokeSession(id: $id) }",
+        current.identity,
+        main,
+        {
+          id: other.sessionId,
+        },
+      );
+      expect(body).toEqual({ data: { revokeSession: true } });
+      expect(response.headers.get(CLEAR_SESSION_HEADER)).toBeNull();
+      await expect(resolve({ token: other.token })).resolves.toBeNull();
+      await expect(resolve({ token: current.token })).resolves.not.toBeNull();
+    });
+
+    it("revokeSession of the current session ends it and clears the cookie", async () => {
+      const current = await createSession({ userId: uniqueUser("revoke-self") });
+      const { response, body } = await graphql(
+        "mutation ($id: ID!) { revokeSession(id: $id) }",
+        current.identity,
+        main,
+        {
+          id: current.sessionId,
+        },
+      );
+      expect(body).toEqual({ data: { revokeSession: true } });
+      expect(response.headers.get(CLEAR_SESSION_HEADER)).toBe("1");
+      await expect(resolve({ token: current.token })).resolves.toBeNull();
+    });
+
+    it("revokeSession answers false for someone else's session and for an unknown id, leaving them alone", async () => {
+      const caller = await createSession({ userId: uniqueUser("caller") });
+      const victim = await createSession({ userId: uniqueUser("victim") });
+      for (const id of [victim.sessionId, "no-such-session"]) {
+        const { body } = await graphql("mutation ($id: ID!) { revokeSession(id: $id) }", caller.identity, main, { id });
+        expect(body).toEqual({ data: { revokeSession: false } });
+      }
+      await expect(resolve({ token: victim.token })).resolves.not.toBeNull();
+    });
+
+    it("revokeOtherSessions ends all but the current session and returns the count", async () => {
+      const userId = uniqueUser("others");
+      const current = await createSession({ userId });
+      const otherCookie = await createSession({ userId });
+      const otherApp = await createAppSession(userId);
+      const { body } = await graphql("mutation { revokeOtherSessions }", current.identity);
+      expect(body).toEqual({ data: { revokeOtherSessions: 2 } });
+      await expect(resolve({ token: current.token })).resolves.not.toBeNull();
+      await expect(resolve({ token: otherCookie.token })).resolves.toBeNull();
+      await expect(resolve({ sessionId: otherApp.sessionId })).resolves.toBeNull();
+    });
+
+    it("revokeUserSessions needs sessions:admin: FORBIDDEN without it, UNAUTHENTICATED when anonymous", async () => {
+      const target = await createSession({ userId: uniqueUser("target") });
+      const query = "mutation ($userId: ID!) { revokeUserSessions(userId: $userId) }";
+      const variables = { userId: target.identity.authenticated ? target.identity.userId : "" };
+      const plain = await createSession({ userId: uniqueUser("plain") });
+      const forbidden = await graphql(query, plain.identity, main, variables);
+      expect(forbidden.body.data).toBeNull();
+      expect(codeOf(forbidden.body)).toBe("FORBIDDEN");
+      const anonymous = await graphql(query, ANONYMOUS, main, variables);
+      expect(codeOf(anonymous.body)).toBe("UNAUTHENTICATED");
+      await expect(resolve({ token: target.token })).resolves.not.toBeNull();
+
+      const admin = await createSession({ userId: uniqueUser("admin"), permissions: ["sessions:admin"] });
+      const allowed = await graphql(query, admin.identity, main, variables);
+      expect(allowed.body).toEqual({ data: { revokeUserSessions: 1 } });
+      await expect(resolve({ token: target.token })).resolves.toBeNull();
+    });
+
+    it("refreshSession rotates the pair for an anonymous caller; the new access token names the same session", async () => {
+      const app = await createAppSession(uniqueUser("refresh"));
+      clock.advance(60_000);
+      const { body } = await graphql(REFRESH, ANONYMOUS, main, { refreshToken: app.tokens.refreshToken });
+      const pair = body.data?.refreshSession as TokenPair;
+      expect(pair.refreshToken).not.toBe(app.tokens.refreshToken);
+      expect(pair.refreshToken.startsWith(`${app.sessionId}.`)).toBe(true);
+      expect(pair.accessTokenExpiresAt).toBe(accessTokenExpiry());
+      const verify = createAccessTokenVerifier({ jwks: publicKeys(material, "session"), currentDate: clock.now });
+      await expect(verify(pair.accessToken)).resolves.toMatchObject({ sessionId: app.sessionId });
+      await expect(resolve({ sessionId: app.sessionId })).resolves.not.toBeNull();
+    });
+
+    it("refreshSession with a rotated refresh token ends the session and answers like any invalid token", async () => {
+      const app = await createAppSession(uniqueUser("reuse"));
+      const first = await graphql(REFRESH, ANONYMOUS, main, { refreshToken: app.tokens.refreshToken });
+      const rotated = first.body.data?.refreshSession as TokenPair;
+      const replay = await graphql(REFRESH, ANONYMOUS, main, { refreshToken: app.tokens.refreshToken });
+      expect(replay.body.data).toBeNull();
+      expect(replay.body.errors?.[0]).toMatchObject({
+        message: "Refresh token is not valid",
+        extensions: { code: "UNAUTHENTICATED" },
+      });
+      await expect(resolve({ sessionId: app.sessionId })).resolves.toBeNull();
+      const after = await graphql(REFRESH, ANONYMOUS, main, { refreshToken: rotated.refreshToken });
+      expect(after.body.errors?.[0]?.message).toBe("Refresh token is not valid");
+      expect(main.logs.join("")).toContain('"event":"audit.refresh_reuse_detected"');
+    });
+
+    it("refreshSession refuses an access token, a cookie token and garbage with one message", async () => {
+      const app = await createAppSession(uniqueUser("refuse"));
+      const cookie = await createSession();
+      for (const refreshToken of [app.tokens.accessToken, cookie.token, "garbage", ""]) {
+        const { body } = await graphql(REFRESH, ANONYMOUS, main, { refreshToken });
+        expect(body.errors?.[0]).toMatchObject({
+          message: "Refresh token is not valid",
+          extensions: { code: "UNAUTHENTICATED" },
+        });
+      }
+      await expect(resolve({ sessionId: app.sessionId })).resolves.not.toBeNull();
+      await expect(resolve({ token: cookie.token })).resolves.not.toBeNull();
+    });
+
+    it("setSessionData stores JSON on the current session, null removes a key, and Session.data returns it", async () => {
+      const { identity } = await createSession({ userId: uniqueUser("data") });
+      const SET =
+        "mutation ($key: String!, $value: JSON) { setSessionData(key: $key, value: $value) { current data } }";
+      await graphql(SET, identity, main, { key: "theme", value: "dark" });
+      await graphql(SET, identity, main, { key: "cart", value: { items: [1, 2], note: null } });
+      const inline = await graphql(
+        'mutation { setSessionData(key: "flags", value: {beta: true, n: 1.5}) { data } }',
+        identity,
+      );
+      expect(inline.body).toEqual({
+        data: {
+          setSessionData: {
+            data: { theme: "dark", cart: { items: [1, 2], note: null }, flags: { beta: true, n: 1.5 } },
+          },
+        },
+      });
+      const removed = await graphql(SET, identity, main, { key: "cart", value: null });
+      expect(removed.body).toEqual({
+        data: { setSessionData: { current: true, data: { theme: "dark", flags: { beta: true, n: 1.5 } } } },
+      });
+      const { body } = await graphql("{ currentSession { data } }", identity);
+      expect(body).toEqual({ data: { currentSession: { data: { theme: "dark", flags: { beta: true, n: 1.5 } } } } });
+    });
+
+    it("setSessionData answers BAD_USER_INPUT for a bad key or data over 4096 bytes, naming the limit", async () => {
+      const { identity } = await createSession({ userId: uniqueUser("limits") });
+      const SET = "mutation ($key: String!, $value: JSON) { setSessionData(key: $key, value: $value) { id } }";
+      const badKey = await graphql(SET, identity, main, { key: "no spaces", value: 1 });
+      expect(codeOf(badKey.body)).toBe("BAD_USER_INPUT");
+      const tooBig = await graphql(SET, identity, main, { key: "blob", value: "x".repeat(4096) });
+      expect(codeOf(tooBig.body)).toBe("BAD_USER_INPUT");
+      expect(tooBig.body.errors?.[0]?.message).toContain("4096 bytes");
+      const anonymous = await graphql(SET, ANONYMOUS, main, { key: "k", value: 1 });
+      expect(codeOf(anonymous.body)).toBe("UNAUTHENTICATED");
+    });
+
+    it("writes audit lines with who, which session and from where, and never a token, secret or hash", async () => {
+      const audited = await startServer(createMemorySessionStore(clock.now));
+      try {
+        const send = (path: string, body: unknown, from: ServiceName) => internal(path, body, from, audited);
+        const cookieBody = (await (
+          await send(CREATE_SESSION_PATH, newSession, "auth")
+        ).json()) as CreateSessionResponse;
+        const appBody = (await (
+          await send(CREATE_SESSION_PATH, { ...newSession, transport: "TOKEN" }, "auth")
+        ).json()) as CreateSessionResponse;
+        const tokens = appBody.tokens as TokenPair;
+        const identity: Identity = {
+          authenticated: true,
+          userId: "u-alice",
+          permissions: ["documents:read"],
+          sessionId: cookieBody.session.id,
+        };
+        const rotated = await graphql(REFRESH, ANONYMOUS, audited, { refreshToken: tokens.refreshToken });
+        const newPair = rotated.body.data?.refreshSession as TokenPair;
+        await graphql(REFRESH, ANONYMOUS, audited, { refreshToken: tokens.refreshToken });
+        const other = (await (await send(CREATE_SESSION_PATH, newSession, "auth")).json()) as CreateSessionResponse;
+        await graphql("mutation ($id: ID!) { revokeSession(id: $id) }", identity, audited, {
+          id: other.session.id,
+        });
+        await graphql("mutation { revokeOtherSessions }", identity, audited);
+        const admin: Identity = { ...identity, userId: "u-admin", permissions: ["sessions:admin"] };
+        await graphql('mutation { revokeUserSessions(userId: "u-bob") }', admin, audited);
+        await send(REVOKE_USER_SESSIONS_PATH, { userId: "u-bob", exceptSessionId: null }, "auth");
+        await graphql("mutation { logout }", identity, audited);
+
+        const lines = audited.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+        const audit = lines.filter((line) => String(line.event).startsWith("audit."));
+        expect(audit.map((line) => line.event)).toEqual([
+          "audit.session_created",
+          "audit.session_created",
+          "audit.refresh_rotated",
+          "audit.refresh_reuse_detected",
+          "audit.session_created",
+          "audit.session_revoked",
+          "audit.user_sessions_revoked",
+          "audit.user_sessions_revoked",
+          "audit.user_sessions_revoked",
+          "audit.logout",
+        ]);
+        expect(audit[0]).toMatchObject({ userId: "u-alice", sessionId: cookieBody.session.id, ip: "127.0.0.1" });
+        expect(audit[3]).toMatchObject({ userId: "u-alice", sessionId: appBody.session.id, ip: aliceClient.ip });
+        expect(audit[5]).toMatchObject({
+          actorId: "u-alice",
+          userId: "u-alice",
+          sessionId: other.session.id,
+          ip: aliceClient.ip,
+        });
+        expect(audit[7]).toMatchObject({ actorId: "u-admin", userId: "u-bob", count: 0 });
+        expect(audit[8]).toMatchObject({ actorId: "service:auth", userId: "u-bob" });
+
+        const text = audited.logs.join("");
+        const secrets = [
+          parseSessionToken(cookieBody.token ?? "")?.secret,
+          parseSessionToken(tokens.refreshToken)?.secret,
+          parseSessionToken(newPair.refreshToken)?.secret,
+          tokens.accessToken,
+          newPair.accessToken,
+        ];
+        for (const secret of secrets) {
+          expect(secret).toEqual(expect.any(String));
+          expect(text).not.toContain(secret);
+        }
+        for (const secret of secrets.slice(0, 3)) {
+          expect(text).not.toContain(
+            createHash("sha256")
+              .update(secret ?? "")
+              .digest("hex"),
+          );
+        }
+        expect(text).not.toMatch(/[0-9a-f]{64}/);
+      } finally {
+        await audited.close();
+      }
     });
   });
 });

@@ -1,10 +1,11 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { generateKeyMaterial, importSigningKey } from "@fedsession/runtime";
 import { parseSessionToken } from "@fedsession/session-client";
 import { connectTestRedis, TestClock, type TestRedis } from "@fedsession/testing";
 import { createSessionService } from "../src/sessions";
 import { createMemorySessionStore } from "../src/store/memory";
 import { createRedisSessionStore } from "../src/store/redis";
-import type { SessionRecord, SessionStore } from "../src/store/session-store";
+import { MAX_USED_REFRESH_HASHES, type SessionRecord, type SessionStore } from "../src/store/session-store";
 
 interface Fixture {
   store: SessionStore;
@@ -39,18 +40,30 @@ async function redisFixture(): Promise<Fixture> {
 }
 
 const HOUR = 3_600_000;
+const hash = () => createHash("sha256").update(randomBytes(32)).digest("hex");
 
-function recordFor(userId: string, now: Date, lifetime: { idleMs?: number; absoluteMs?: number } = {}): SessionRecord {
+function recordFor(
+  userId: string,
+  now: Date,
+  lifetime: { idleMs?: number; absoluteMs?: number } = {},
+  transport: SessionRecord["transport"] = "COOKIE",
+): SessionRecord {
   const at = now.getTime();
+  const idleMs = lifetime.idleMs ?? HOUR;
   return {
     id: randomBytes(16).toString("base64url"),
     userId,
-    secretHash: createHash("sha256").update(randomBytes(32)).digest("hex"),
+    transport,
+    secretHash: transport === "COOKIE" ? hash() : null,
+    refreshHash: transport === "TOKEN" ? hash() : null,
+    usedRefreshHashes: [],
     permissions: ["documents:read"],
+    data: {},
     createdAt: at,
     lastSeenAt: at,
-    idleExpiresAt: at + (lifetime.idleMs ?? HOUR),
+    idleExpiresAt: at + idleMs,
     absoluteExpiresAt: at + (lifetime.absoluteMs ?? 12 * HOUR),
+    idleTtlMs: idleMs,
     userAgent: "jest",
     ip: "127.0.0.1",
   };
@@ -79,134 +92,399 @@ describe.each([
       ? (await fixture.redis.raw.zrange(`${fixture.redis.keyPrefix}user-sessions:{${userId}}`, 0, -1)).sort()
       : [];
 
-  it("reads back a created session as written and forgets it after delete", async () => {
-    const record = recordFor(user, fixture.now());
-    await store.create(record);
-    await expect(store.get(record.id)).resolves.toEqual(record);
-    await expect(store.delete(record.id)).resolves.toEqual(record);
-    await expect(store.get(record.id)).resolves.toBeNull();
-    await expect(store.delete(record.id)).resolves.toBeNull();
-    await expect(store.listByUser(user)).resolves.toEqual([]);
-    if (fixture.redis) await expect(fixture.redis.keys()).resolves.not.toContainEqual(expect.stringContaining(user));
+  /** The session key's remaining TTL in Redis (ms); only called when the fixture is Redis. */
+  const pttlOf = (id: string) => fixture.redis?.raw.pttl(`${fixture.redis.keyPrefix}session:{${id}}`);
+  const existsInRedis = async (id: string) =>
+    (await fixture.redis?.raw.exists(`${fixture.redis.keyPrefix}session:{${id}}`)) === 1;
+
+  describe("basics", () => {
+    it("reads back a created session as written and forgets it after delete", async () => {
+      const record = recordFor(user, fixture.now());
+      await store.create(record);
+      await expect(store.get(record.id)).resolves.toEqual(record);
+      await expect(store.delete(record.id)).resolves.toEqual(record);
+      await expect(store.get(record.id)).resolves.toBeNull();
+      await expect(store.delete(record.id)).resolves.toBeNull();
+      await expect(store.listByUser(user)).resolves.toEqual([]);
+      if (fixture.redis) await expect(fixture.redis.keys()).resolves.not.toContainEqual(expect.stringContaining(user));
+    });
+
+    it("answers null for an unknown session id", async () => {
+      await expect(store.get("no-such-session")).resolves.toBeNull();
+    });
+
+    it("keys carry the prefix and a hash tag per session and per user", async () => {
+      const record = recordFor(user, fixture.now());
+      await store.create(record);
+      if (fixture.redis) {
+        const prefix = fixture.redis.keyPrefix;
+        const keys = (await fixture.redis.keys()).filter((key) => key.includes(user) || key.includes(record.id));
+        expect(keys.sort()).toEqual([`${prefix}session:{${record.id}}`, `${prefix}user-sessions:{${user}}`].sort());
+      }
+      await store.delete(record.id);
+    });
   });
 
-  it("answers null for an unknown session id", async () => {
-    await expect(store.get("no-such-session")).resolves.toBeNull();
+  describe("expiry", () => {
+    it("forgets a session once its idle deadline passes (Redis: the key's own TTL removes it)", async () => {
+      const record = recordFor(user, fixture.now(), { idleMs: 300 });
+      await store.create(record);
+      await expect(store.get(record.id)).resolves.toEqual(record);
+      await fixture.elapse(450);
+      await expect(store.get(record.id)).resolves.toBeNull();
+      if (fixture.redis) await expect(existsInRedis(record.id)).resolves.toBe(false);
+    });
+
+    it("forgets a session at its absolute deadline even when the idle deadline is later", async () => {
+      const record = recordFor(user, fixture.now(), { idleMs: HOUR, absoluteMs: 300 });
+      await store.create(record);
+      await fixture.elapse(450);
+      await expect(store.get(record.id)).resolves.toBeNull();
+      if (fixture.redis) await expect(existsInRedis(record.id)).resolves.toBe(false);
+    });
+
+    it("touch on a missing session is false and writes nothing", async () => {
+      const record = recordFor(user, fixture.now());
+      await expect(store.touch(record)).resolves.toBe(false);
+      await expect(store.get(record.id)).resolves.toBeNull();
+      if (fixture.redis)
+        await expect(fixture.redis.keys()).resolves.not.toContainEqual(expect.stringContaining(record.id));
+    });
+
+    it("touch on a deleted session is false and does not bring it back", async () => {
+      const record = recordFor(user, fixture.now());
+      await store.create(record);
+      await store.delete(record.id);
+      await expect(store.touch({ ...record, lastSeenAt: record.lastSeenAt + 1 })).resolves.toBe(false);
+      await expect(store.get(record.id)).resolves.toBeNull();
+    });
+
+    it("touch moves the idle deadline and the TTL, keeping the session alive past the old deadline", async () => {
+      const record = recordFor(user, fixture.now(), { idleMs: 300 });
+      await store.create(record);
+      const at = fixture.now().getTime();
+      const touched = { ...record, lastSeenAt: at, idleExpiresAt: at + HOUR };
+      await expect(store.touch(touched)).resolves.toBe(true);
+      await fixture.elapse(450);
+      await expect(store.get(record.id)).resolves.toEqual(touched);
+      await expect(store.listByUser(user)).resolves.toEqual([touched]);
+      if (fixture.redis) {
+        expect(await pttlOf(record.id)).toBeGreaterThan(HOUR - 5_000);
+        // The index is scored by the absolute deadline, which never moves, so sliding writes only the session key.
+        const score = await fixture.redis.raw.zscore(`${fixture.redis.keyPrefix}user-sessions:{${user}}`, record.id);
+        expect(Number(score)).toBe(record.absoluteExpiresAt);
+      }
+    });
+
+    it("touch rewrites only the sliding fields, never undoing a concurrent change", async () => {
+      const record = recordFor(user, fixture.now(), {}, "TOKEN");
+      await store.create(record);
+      await store.setData(record.id, { theme: "dark" });
+      const rotated = await store.rotateRefresh(record.id, record.refreshHash ?? "", hash(), fixture.now().getTime());
+      await store.updatePermissionsByUser(user, ["sessions:admin"]);
+      const at = fixture.now().getTime() + 1;
+      // A resolve that read the record before those changes now slides its stale copy.
+      await expect(store.touch({ ...record, lastSeenAt: at, idleExpiresAt: at + HOUR })).resolves.toBe(true);
+      await expect(store.get(record.id)).resolves.toMatchObject({
+        data: { theme: "dark" },
+        refreshHash: rotated.outcome === "rotated" ? rotated.record.refreshHash : "",
+        permissions: ["sessions:admin"],
+        lastSeenAt: at,
+      });
+    });
   });
 
-  it("keys carry the prefix and a hash tag per session and per user", async () => {
-    const record = recordFor(user, fixture.now());
-    await store.create(record);
-    if (fixture.redis) {
-      const prefix = fixture.redis.keyPrefix;
-      const keys = (await fixture.redis.keys()).filter((key) => key.includes(user) || key.includes(record.id));
-      expect(keys.sort()).toEqual([`${prefix}session:{${record.id}}`, `${prefix}user-sessions:{${user}}`].sort());
-    }
-    await store.delete(record.id);
+  describe("per-user index", () => {
+    it("lists a user's live sessions only, oldest first, and prunes expired index entries", async () => {
+      const short = recordFor(user, fixture.now(), { idleMs: 300 });
+      await store.create(short);
+      await fixture.elapse(5);
+      const first = recordFor(user, fixture.now());
+      await store.create(first);
+      await fixture.elapse(5);
+      const second = recordFor(user, fixture.now());
+      await store.create(second);
+      const stranger = recordFor(`${user}-other`, fixture.now());
+      await store.create(stranger);
+      if (fixture.redis) expect(await indexMembers(user)).toEqual([short.id, first.id, second.id].sort());
+
+      await fixture.elapse(450);
+      await expect(store.listByUser(user)).resolves.toEqual([first, second]);
+      if (fixture.redis) expect(await indexMembers(user)).toEqual([first.id, second.id].sort());
+    });
+
+    it("drops index entries past their absolute deadline when another session is created", async () => {
+      const short = recordFor(user, fixture.now(), { idleMs: 300, absoluteMs: 300 });
+      await store.create(short);
+      await fixture.elapse(450);
+      const fresh = recordFor(user, fixture.now());
+      await store.create(fresh);
+      if (fixture.redis) expect(await indexMembers(user)).toEqual([fresh.id]);
+      await expect(store.listByUser(user)).resolves.toEqual([fresh]);
+    });
+
+    it("drops a deleted session from the user's listing and index", async () => {
+      const kept = recordFor(user, fixture.now());
+      const gone = recordFor(user, fixture.now());
+      await store.create(kept);
+      await store.create(gone);
+      await store.delete(gone.id);
+      await expect(store.listByUser(user)).resolves.toEqual([kept]);
+      if (fixture.redis) expect(await indexMembers(user)).toEqual([kept.id]);
+    });
+
+    it("deleteByUser ends every live session of the user but the one kept, and no one else's", async () => {
+      const kept = recordFor(user, fixture.now());
+      const others = [recordFor(user, fixture.now()), recordFor(user, fixture.now(), {}, "TOKEN")];
+      const expiring = recordFor(user, fixture.now(), { idleMs: 300 });
+      const stranger = recordFor(`${user}-other`, fixture.now());
+      for (const record of [kept, ...others, expiring, stranger]) await store.create(record);
+      await fixture.elapse(450);
+      await expect(store.deleteByUser(user, kept.id)).resolves.toBe(2);
+      await expect(store.listByUser(user)).resolves.toEqual([kept]);
+      await expect(store.get(stranger.id)).resolves.toEqual(stranger);
+      if (fixture.redis) {
+        expect(await indexMembers(user)).toEqual([kept.id]);
+        for (const record of others) await expect(existsInRedis(record.id)).resolves.toBe(false);
+      }
+      await expect(store.deleteByUser(user, null)).resolves.toBe(1);
+      await expect(store.get(kept.id)).resolves.toBeNull();
+      await expect(store.deleteByUser(user, null)).resolves.toBe(0);
+    });
   });
 
-  it("forgets a session once its idle deadline passes", async () => {
-    const record = recordFor(user, fixture.now(), { idleMs: 300 });
-    await store.create(record);
-    await expect(store.get(record.id)).resolves.toEqual(record);
-    await fixture.elapse(450);
-    await expect(store.get(record.id)).resolves.toBeNull();
-    if (fixture.redis)
-      await expect(fixture.redis.raw.exists(`${fixture.redis.keyPrefix}session:{${record.id}}`)).resolves.toBe(0);
+  describe("writes that keep the TTL", () => {
+    it("setData replaces the data, keeps everything else and keeps the TTL", async () => {
+      const record = recordFor(user, fixture.now());
+      await store.create(record);
+      const ttlBefore = await pttlOf(record.id);
+      const data = { theme: "dark", cart: { items: [] as number[], note: "" } };
+      await expect(store.setData(record.id, data)).resolves.toEqual({ ...record, data });
+      await expect(store.get(record.id)).resolves.toEqual({ ...record, data });
+      if (fixture.redis) {
+        const ttlAfter = await pttlOf(record.id);
+        expect(ttlAfter).toBeGreaterThan(0);
+        expect(ttlAfter).toBeLessThanOrEqual(ttlBefore ?? 0);
+      }
+    });
+
+    it("setData keeps JSON exactly: empty lists, precise floats, big integers, unicode and __proto__ keys", async () => {
+      const record = recordFor(user, fixture.now());
+      await store.create(record);
+      const data = JSON.parse(
+        '{"empty":[],"nested":{"list":[[],{}]},"float":0.30000000000000004,"big":9007199254740991,' +
+          '"tiny":5e-324,"text":"é😀\\u0000/\\"","__proto__":{"admin":true}}',
+      );
+      const stored = await store.setData(record.id, data);
+      expect(JSON.stringify(stored?.data)).toBe(JSON.stringify(data));
+      expect(JSON.stringify((await store.get(record.id))?.data)).toBe(JSON.stringify(data));
+      // And a later Lua rewrite of the record (a slide) leaves it intact too.
+      await store.touch({ ...record, lastSeenAt: record.lastSeenAt + 1 });
+      expect(JSON.stringify((await store.get(record.id))?.data)).toBe(JSON.stringify(data));
+    });
+
+    it("setData on a missing or expired session answers null and creates nothing", async () => {
+      await expect(store.setData("a".repeat(22), { k: 1 })).resolves.toBeNull();
+      const record = recordFor(user, fixture.now(), { idleMs: 300 });
+      await store.create(record);
+      await fixture.elapse(450);
+      await expect(store.setData(record.id, { k: 1 })).resolves.toBeNull();
+      if (fixture.redis) await expect(existsInRedis(record.id)).resolves.toBe(false);
+    });
+
+    it("a session written by setData still expires on time (Redis: SET ... XX KEEPTTL kept the real TTL)", async () => {
+      const record = recordFor(user, fixture.now(), { idleMs: 400 });
+      await store.create(record);
+      await store.setData(record.id, { k: 1 });
+      await store.updatePermissionsByUser(user, []);
+      await fixture.elapse(550);
+      await expect(store.get(record.id)).resolves.toBeNull();
+      if (fixture.redis) await expect(existsInRedis(record.id)).resolves.toBe(false);
+    });
+
+    it("updatePermissionsByUser rewrites every live session of the user, keeping each TTL, and no one else's", async () => {
+      const first = recordFor(user, fixture.now());
+      const second = recordFor(user, fixture.now(), { idleMs: 2 * HOUR }, "TOKEN");
+      const stranger = recordFor(`${user}-other`, fixture.now());
+      for (const record of [first, second, stranger]) await store.create(record);
+      const ttls = [await pttlOf(first.id), await pttlOf(second.id)];
+      await expect(store.updatePermissionsByUser(user, ["documents:read", "users:admin"])).resolves.toBe(2);
+      await expect(store.get(first.id)).resolves.toEqual({ ...first, permissions: ["documents:read", "users:admin"] });
+      await expect(store.get(second.id)).resolves.toMatchObject({ permissions: ["documents:read", "users:admin"] });
+      await expect(store.get(stranger.id)).resolves.toEqual(stranger);
+      await expect(store.updatePermissionsByUser(user, [])).resolves.toBe(2);
+      await expect(store.get(first.id)).resolves.toMatchObject({ permissions: [] });
+      if (fixture.redis) {
+        const after = [await pttlOf(first.id), await pttlOf(second.id)];
+        after.forEach((ttl, position) => {
+          expect(ttl).toBeGreaterThan(0);
+          expect(ttl).toBeLessThanOrEqual(ttls[position] ?? 0);
+        });
+        expect(after[1]).toBeGreaterThan(HOUR + 5_000);
+      }
+      await expect(store.updatePermissionsByUser(`${user}-nobody`, [])).resolves.toBe(0);
+    });
   });
 
-  it("forgets a session at its absolute deadline even when the idle deadline is later", async () => {
-    const record = recordFor(user, fixture.now(), { idleMs: HOUR, absoluteMs: 300 });
-    await store.create(record);
-    await fixture.elapse(450);
-    await expect(store.get(record.id)).resolves.toBeNull();
-  });
+  describe("rotateRefresh", () => {
+    const rotate = (record: SessionRecord, presented: string, next: string) =>
+      store.rotateRefresh(record.id, presented, next, fixture.now().getTime());
 
-  it("touch on a missing session is false and writes nothing", async () => {
-    const record = recordFor(user, fixture.now());
-    await expect(store.touch(record)).resolves.toBe(false);
-    await expect(store.get(record.id)).resolves.toBeNull();
-    if (fixture.redis)
-      await expect(fixture.redis.keys()).resolves.not.toContainEqual(expect.stringContaining(record.id));
-  });
+    it("rotates the current hash, remembers the old one and slides the idle deadline, not the absolute one", async () => {
+      const record = recordFor(user, fixture.now(), { idleMs: 400 }, "TOKEN");
+      await store.create(record);
+      const first = record.refreshHash ?? "";
+      const next = hash();
+      await fixture.elapse(250);
+      const at = fixture.now().getTime();
+      const result = await store.rotateRefresh(record.id, first, next, at);
+      const expected = {
+        ...record,
+        refreshHash: next,
+        usedRefreshHashes: [first],
+        lastSeenAt: at,
+        idleExpiresAt: at + 400,
+      };
+      expect(result).toEqual({ outcome: "rotated", record: expected });
+      await expect(store.get(record.id)).resolves.toEqual(expected);
+      if (fixture.redis) {
+        const ttl = (await pttlOf(record.id)) ?? 0;
+        expect(ttl).toBeGreaterThan(250);
+        expect(ttl).toBeLessThanOrEqual(400);
+      }
+      // Past the original idle deadline the slid session lives on; past the slid one it is gone (really, on Redis).
+      await fixture.elapse(250);
+      await expect(store.get(record.id)).resolves.not.toBeNull();
+      await fixture.elapse(300);
+      await expect(store.get(record.id)).resolves.toBeNull();
+      if (fixture.redis) await expect(existsInRedis(record.id)).resolves.toBe(false);
+    });
 
-  it("touch on a deleted session is false and does not bring it back", async () => {
-    const record = recordFor(user, fixture.now());
-    await store.create(record);
-    await store.delete(record.id);
-    await expect(store.touch({ ...record, lastSeenAt: record.lastSeenAt + 1 })).resolves.toBe(false);
-    await expect(store.get(record.id)).resolves.toBeNull();
-  });
+    it("deletes the whole session when an already rotated hash comes back", async () => {
+      const record = recordFor(user, fixture.now(), {}, "TOKEN");
+      await store.create(record);
+      const first = record.refreshHash ?? "";
+      const second = hash();
+      await rotate(record, first, second);
+      await rotate(record, second, hash());
+      const result = await rotate(record, first, hash());
+      expect(result.outcome).toBe("reused");
+      expect(result.outcome === "reused" && result.record.id).toBe(record.id);
+      await expect(store.get(record.id)).resolves.toBeNull();
+      await expect(store.listByUser(user)).resolves.toEqual([]);
+      if (fixture.redis) expect(await indexMembers(user)).toEqual([]);
+    });
 
-  it("touch moves the idle deadline and keeps the session alive past the old one", async () => {
-    const record = recordFor(user, fixture.now(), { idleMs: 300 });
-    await store.create(record);
-    const at = fixture.now().getTime();
-    const touched = { ...record, lastSeenAt: at, idleExpiresAt: at + HOUR };
-    await expect(store.touch(touched)).resolves.toBe(true);
-    await fixture.elapse(450);
-    await expect(store.get(record.id)).resolves.toEqual(touched);
-    await expect(store.listByUser(user)).resolves.toEqual([touched]);
-    if (fixture.redis) {
-      const { raw, keyPrefix } = fixture.redis;
-      expect(await raw.pttl(`${keyPrefix}session:{${record.id}}`)).toBeGreaterThan(HOUR - 5_000);
-      expect(Number(await raw.zscore(`${keyPrefix}user-sessions:{${user}}`, record.id))).toBe(touched.idleExpiresAt);
-    }
-  });
+    it("answers invalid for an unknown id, an unknown hash, a COOKIE session or an expired session, changing nothing", async () => {
+      const token = recordFor(user, fixture.now(), {}, "TOKEN");
+      const cookie = recordFor(user, fixture.now());
+      const expiring = recordFor(user, fixture.now(), { idleMs: 300 }, "TOKEN");
+      for (const record of [token, cookie, expiring]) await store.create(record);
+      await expect(store.rotateRefresh("a".repeat(22), hash(), hash(), fixture.now().getTime())).resolves.toEqual({
+        outcome: "invalid",
+      });
+      await expect(rotate(token, hash(), hash())).resolves.toEqual({ outcome: "invalid" });
+      await expect(rotate(cookie, cookie.secretHash ?? "", hash())).resolves.toEqual({ outcome: "invalid" });
+      await fixture.elapse(450);
+      await expect(rotate(expiring, expiring.refreshHash ?? "", hash())).resolves.toEqual({ outcome: "invalid" });
+      await expect(store.get(token.id)).resolves.toEqual(token);
+      await expect(store.get(cookie.id)).resolves.toEqual(cookie);
+    });
 
-  it("lists a user's live sessions only, oldest first, and prunes expired index entries", async () => {
-    const short = recordFor(user, fixture.now(), { idleMs: 300 });
-    await store.create(short);
-    await fixture.elapse(5);
-    const first = recordFor(user, fixture.now());
-    await store.create(first);
-    await fixture.elapse(5);
-    const second = recordFor(user, fixture.now());
-    await store.create(second);
-    const stranger = recordFor(`${user}-other`, fixture.now());
-    await store.create(stranger);
-    if (fixture.redis) expect(await indexMembers(user)).toEqual([short.id, first.id, second.id].sort());
+    it(`remembers the last ${MAX_USED_REFRESH_HASHES} rotated hashes`, async () => {
+      const record = recordFor(user, fixture.now(), {}, "TOKEN");
+      await store.create(record);
+      const hashes = [record.refreshHash ?? "", ...Array.from({ length: MAX_USED_REFRESH_HASHES + 1 }, hash)];
+      for (let step = 1; step < hashes.length; step += 1) {
+        await expect(rotate(record, hashes[step - 1] ?? "", hashes[step] ?? "")).resolves.toMatchObject({
+          outcome: "rotated",
+        });
+      }
+      const stored = await store.get(record.id);
+      expect(stored?.usedRefreshHashes).toEqual(hashes.slice(1, -1));
+      // The oldest fell out of memory: it is merely invalid now, and the session survives it.
+      await expect(rotate(record, hashes[0] ?? "", hash())).resolves.toEqual({ outcome: "invalid" });
+      await expect(rotate(record, hashes[1] ?? "", hash())).resolves.toMatchObject({ outcome: "reused" });
+    });
 
-    await fixture.elapse(450);
-    await expect(store.listByUser(user)).resolves.toEqual([first, second]);
-    if (fixture.redis) expect(await indexMembers(user)).toEqual([first.id, second.id].sort());
-  });
-
-  it("drops a deleted session from the user's listing and index", async () => {
-    const kept = recordFor(user, fixture.now());
-    const gone = recordFor(user, fixture.now());
-    await store.create(kept);
-    await store.create(gone);
-    await store.delete(gone.id);
-    await expect(store.listByUser(user)).resolves.toEqual([kept]);
-    if (fixture.redis) expect(await indexMembers(user)).toEqual([kept.id]);
+    it("lets exactly one of two concurrent rotations with the same hash win; the other is reuse and ends the session", async () => {
+      const record = recordFor(user, fixture.now(), {}, "TOKEN");
+      await store.create(record);
+      const presented = record.refreshHash ?? "";
+      const results = await Promise.all([rotate(record, presented, hash()), rotate(record, presented, hash())]);
+      expect(results.map((result) => result.outcome).sort()).toEqual(["reused", "rotated"]);
+      await expect(store.get(record.id)).resolves.toBeNull();
+      if (fixture.redis) await expect(existsInRedis(record.id)).resolves.toBe(false);
+    });
   });
 
   it("keeps no raw secret, only its hash, and gives every key a TTL", async () => {
+    const material = await generateKeyMaterial(true);
     const sessions = createSessionService({
       store,
       clock: fixture.now,
       idleTtlSeconds: 1800,
       absoluteTtlSeconds: 43_200,
+      accessTokenKey: await importSigningKey(material, "session"),
+      accessTokenTtlSeconds: 600,
     });
-    const { token, record } = await sessions.create({
-      userId: user,
-      permissions: ["documents:read"],
-      userAgent: null,
-      ip: null,
-    });
-    const secret = parseSessionToken(token)?.secret as string;
-    const stored = await store.get(record.id);
-    expect(stored?.secretHash).toBe(createHash("sha256").update(secret).digest("hex"));
-    expect(JSON.stringify(stored)).not.toContain(secret);
+    const request = { userId: user, permissions: ["documents:read"], userAgent: null, ip: null };
+    const cookie = await sessions.create({ ...request, transport: "COOKIE" });
+    const app = await sessions.create({ ...request, transport: "TOKEN" });
+    const secrets = [
+      parseSessionToken(cookie.transport === "COOKIE" ? cookie.token : "")?.secret ?? "",
+      parseSessionToken(app.transport === "TOKEN" ? app.tokens.refreshToken : "")?.secret ?? "",
+    ];
+    expect(secrets.every((secret) => secret.length === 43)).toBe(true);
+    const stored = await store.get(cookie.record.id);
+    expect(stored?.secretHash).toBe(
+      createHash("sha256")
+        .update(secrets[0] ?? "")
+        .digest("hex"),
+    );
     if (fixture.redis) {
       const { raw } = fixture.redis;
       for (const key of await fixture.redis.keys()) {
         const type = await raw.type(key);
         const value = type === "string" ? await raw.get(key) : (await raw.zrange(key, 0, -1, "WITHSCORES")).join(" ");
-        expect(value).not.toContain(secret);
+        for (const secret of secrets) expect(value).not.toContain(secret);
         expect(await raw.pttl(key)).toBeGreaterThan(0);
       }
     }
+  });
+});
+
+describe("redis session store", () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await connectTestRedis();
+  });
+  afterAll(() => redis.close());
+
+  it("treats a record from before the current format as absent, not as a store failure", async () => {
+    const store = createRedisSessionStore(redis.client);
+    const at = Date.now();
+    const legacy = {
+      id: "legacy-session",
+      userId: "u-legacy",
+      secretHash: "00",
+      permissions: [],
+      createdAt: at,
+      lastSeenAt: at,
+      idleExpiresAt: at + HOUR,
+      absoluteExpiresAt: at + HOUR,
+      userAgent: null,
+      ip: null,
+    };
+    await redis.client.set("session:{legacy-session}", JSON.stringify(legacy), "PX", HOUR);
+    await expect(store.get("legacy-session")).resolves.toBeNull();
+    await expect(store.setData("legacy-session", {})).resolves.toBeNull();
+    await expect(store.rotateRefresh("legacy-session", "00", "11", at)).resolves.toEqual({ outcome: "invalid" });
+  });
+
+  it("reports a corrupt record as an error, never as some session", async () => {
+    const store = createRedisSessionStore(redis.client);
+    await redis.client.set("session:{corrupt-session}", JSON.stringify({ v: 2, id: 7 }), "PX", HOUR);
+    await expect(store.get("corrupt-session")).rejects.toThrow(/unexpected shape/);
   });
 });

@@ -25,4 +25,8 @@ export const User = {
     assertMayReadPrivateFields(user, context);
     return user.permissions;
   },
+  disabled: (user: UserRecord, _args: unknown, context: AuthContext): boolean => {
+    assertMayReadPrivateFields(user, context);
+    return user.disabled;
+  },
 };

@@ -1,18 +1,24 @@
 import { GraphQLError } from "graphql";
 import { SessionServiceUnavailable } from "@fedsession/session-client";
-import { AccountError } from "../errors";
+import { AccountError, LoginThrottled } from "../errors";
 import type { AuthContext } from "../context";
 
 const ACCOUNT_ERROR_CODES = {
   "invalid-input": "BAD_USER_INPUT",
   "email-taken": "BAD_USER_INPUT",
   "invalid-credentials": "UNAUTHENTICATED",
+  "wrong-current-password": "UNAUTHENTICATED",
 } as const;
 
 /** The resolver edge: typed errors become GraphQL errors with a stable code; anything else is left for the kit to mask. */
 export function toGraphQLError(error: unknown, context: AuthContext): unknown {
   if (error instanceof AccountError)
     return new GraphQLError(error.message, { extensions: { code: ACCOUNT_ERROR_CODES[error.code] } });
+  if (error instanceof LoginThrottled) {
+    return new GraphQLError(error.message, {
+      extensions: { code: "RATE_LIMITED", retryAfterSeconds: error.retryAfterSeconds },
+    });
+  }
   if (error instanceof SessionServiceUnavailable) {
     context.logger.warn("session_service_unavailable", { reason: error.message });
     return new GraphQLError("Signing in is temporarily unavailable; try again in a moment", {

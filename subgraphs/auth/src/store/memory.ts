@@ -1,3 +1,4 @@
+import type { LoginThrottle } from "./login-throttle";
 import { checkUpdate, UserStoreError, type UserRecord, type UserStore } from "./user-store";
 
 /** In-process users for development and tests; copies on the way in and out so callers cannot alias stored state. */
@@ -23,6 +24,49 @@ export function createMemoryUserStore(): UserStore {
     update: async (user) => {
       checkUpdate(copy(usersById.get(user.id)), user);
       usersById.set(user.id, structuredClone(user));
+    },
+    modify: async (id, change) => {
+      const current = copy(usersById.get(id));
+      if (current === null) return null;
+      const next = change(current);
+      checkUpdate(current, next);
+      usersById.set(id, structuredClone(next));
+      return copy(next);
+    },
+  };
+}
+
+/** Above this many counters, expired ones are swept on the next hit, so many one-off keys cannot grow the map forever. */
+const SWEEP_THRESHOLD = 10_000;
+
+/** In-process counters on an injected clock, so tests move time instead of sleeping. */
+export function createMemoryLoginThrottle(clock: () => Date): LoginThrottle {
+  const windows = new Map<string, { attempts: number; endsAt: number }>();
+  const live = (key: string, now: number) => {
+    const window = windows.get(key);
+    return window !== undefined && window.endsAt > now ? window : undefined;
+  };
+  const sweep = (now: number) => {
+    for (const [key, window] of windows) if (window.endsAt <= now) windows.delete(key);
+  };
+
+  return {
+    hit: async (key, windowMs) => {
+      const now = clock().getTime();
+      if (windows.size > SWEEP_THRESHOLD) sweep(now);
+      const window = live(key, now) ?? { attempts: 0, endsAt: now + windowMs };
+      window.attempts += 1;
+      windows.set(key, window);
+      return { attempts: window.attempts, resetInMs: window.endsAt - now };
+    },
+    forgive: async (key) => {
+      const window = live(key, clock().getTime());
+      if (window === undefined) return;
+      window.attempts -= 1;
+      if (window.attempts <= 0) windows.delete(key);
+    },
+    reset: async (key) => {
+      windows.delete(key);
     },
   };
 }

@@ -1,4 +1,4 @@
-/** A stored identity. The password is only ever held as a bcrypt hash. */
+/** A stored identity. The password is only ever held as a bcrypt hash of its peppered HMAC. */
 export interface UserRecord {
   id: string;
   /** Normalised (trimmed, lower-case); unique across users. */
@@ -20,6 +20,12 @@ export interface UserStore {
   findByEmail(email: string): Promise<UserRecord | null>;
   /** Replaces an existing user; the email cannot change here, since it is the key of the email index. */
   update(user: UserRecord): Promise<void>;
+  /**
+   * Applies `change` to the stored user atomically (it may run more than once when another writer got in between,
+   * so it must be pure) and returns the stored result; null when no such user exists. Read-modify-write callers
+   * use this, so a login's re-hash cannot undo an administrator's concurrent change.
+   */
+  modify(id: string, change: (user: UserRecord) => UserRecord): Promise<UserRecord | null>;
 }
 
 export type UserStoreFailure = "id-taken" | "not-found" | "email-changed";

@@ -1,16 +1,106 @@
-import { CLEAR_SESSION_HEADER } from "@fedsession/subgraph-kit";
+import { GraphQLError } from "graphql";
+import { CLEAR_SESSION_HEADER, requirePermission, requireUser } from "@fedsession/subgraph-kit";
+import type { TokenPair } from "@fedsession/session-client";
 import type { SessionContext } from "../context";
+import type { JsonValue } from "../json";
+import { InvalidSessionData } from "../session-data";
+import type { SessionRecord } from "../store/session-store";
+import { findOwnSession } from "./own-session";
 import { orUnavailable } from "./store-errors";
+
+export const SESSIONS_ADMIN_PERMISSION = "sessions:admin";
+
+/** One answer for every refresh token that does not rotate, so a caller learns nothing about why. */
+const invalidRefreshToken = () =>
+  new GraphQLError("Refresh token is not valid", { extensions: { code: "UNAUTHENTICATED" } });
 
 export const Mutation = {
   /** Anonymous callers get the clear header too, so a stale cookie the gateway could not resolve goes away. */
-  logout: async (
-    _parent: unknown,
-    _args: unknown,
-    { identity, sessions, responseHeaders }: SessionContext,
-  ): Promise<boolean> => {
-    if (identity.authenticated) await orUnavailable(sessions.destroy(identity.sessionId));
+  logout: async (_parent: unknown, _args: unknown, context: SessionContext): Promise<boolean> => {
+    const { identity, sessions, responseHeaders, audit, client } = context;
+    if (identity.authenticated) {
+      await orUnavailable(sessions.destroy(identity.sessionId));
+      audit("logout", { userId: identity.userId, sessionId: identity.sessionId, ip: client.ip });
+    }
     responseHeaders.append(CLEAR_SESSION_HEADER, "1");
     return identity.authenticated;
+  },
+
+  /** False for an id that is unknown or someone else's: the answer never reveals which. */
+  revokeSession: async (_parent: unknown, { id }: { id: string }, context: SessionContext): Promise<boolean> => {
+    const user = requireUser(context.identity);
+    const own = await findOwnSession(context, id);
+    if (own === null || (await orUnavailable(context.sessions.destroy(id))) === null) return false;
+    if (id === user.sessionId) context.responseHeaders.append(CLEAR_SESSION_HEADER, "1");
+    context.audit("session_revoked", {
+      actorId: user.userId,
+      userId: own.userId,
+      sessionId: id,
+      ip: context.client.ip,
+    });
+    return true;
+  },
+
+  revokeOtherSessions: async (_parent: unknown, _args: unknown, context: SessionContext): Promise<number> => {
+    const user = requireUser(context.identity);
+    const count = await orUnavailable(context.sessions.revokeForUser(user.userId, user.sessionId));
+    context.audit("user_sessions_revoked", {
+      actorId: user.userId,
+      userId: user.userId,
+      keptSessionId: user.sessionId,
+      count,
+      ip: context.client.ip,
+    });
+    return count;
+  },
+
+  /** Administrators end every session of any user; a FORBIDDEN caller learns nothing about the user. */
+  revokeUserSessions: async (
+    _parent: unknown,
+    { userId }: { userId: string },
+    context: SessionContext,
+  ): Promise<number> => {
+    const admin = requirePermission(context.identity, SESSIONS_ADMIN_PERMISSION);
+    const count = await orUnavailable(context.sessions.revokeForUser(userId, null));
+    if (userId === admin.userId) context.responseHeaders.append(CLEAR_SESSION_HEADER, "1");
+    context.audit("user_sessions_revoked", { actorId: admin.userId, userId, count, ip: context.client.ip });
+    return count;
+  },
+
+  /** Anonymous by design: a native app refreshes exactly when its access token no longer signs it in. */
+  refreshSession: async (
+    _parent: unknown,
+    { refreshToken }: { refreshToken: string },
+    { sessions, audit, client }: SessionContext,
+  ): Promise<TokenPair> => {
+    const result = await orUnavailable(sessions.refresh(refreshToken));
+    if (result.outcome === "invalid") throw invalidRefreshToken();
+    const fields = { userId: result.record.userId, sessionId: result.record.id, ip: client.ip };
+    if (result.outcome === "reused") {
+      audit("refresh_reuse_detected", fields);
+      throw invalidRefreshToken();
+    }
+    audit("refresh_rotated", fields);
+    return result.tokens;
+  },
+
+  setSessionData: async (
+    _parent: unknown,
+    { key, value }: { key: string; value?: JsonValue },
+    { identity, sessions }: SessionContext,
+  ): Promise<SessionRecord> => {
+    const user = requireUser(identity);
+    let record: SessionRecord | null;
+    try {
+      record = await orUnavailable(sessions.setData(user.sessionId, key, value ?? null));
+    } catch (error) {
+      if (error instanceof InvalidSessionData) {
+        throw new GraphQLError(error.message, { extensions: { code: "BAD_USER_INPUT" } });
+      }
+      throw error;
+    }
+    // The session ended between the gateway's lookup and this write.
+    if (record === null) throw new GraphQLError("You must be signed in", { extensions: { code: "UNAUTHENTICATED" } });
+    return record;
   },
 };

@@ -1,4 +1,5 @@
 import type { SessionContext } from "../context";
+import type { JsonObject } from "../json";
 import { sessionExpiresAt, type SessionRecord } from "../store/session-store";
 import { findOwnSession } from "./own-session";
 
@@ -9,4 +10,5 @@ export const Session = {
   expiresAt: (record: SessionRecord): number => sessionExpiresAt(record),
   current: (record: SessionRecord, _args: unknown, { identity }: SessionContext): boolean =>
     identity.authenticated && record.id === identity.sessionId,
+  data: (record: SessionRecord): JsonObject => record.data,
 };

@@ -1,6 +1,8 @@
 import { DateTime } from "./DateTime";
+import { JSONScalar } from "./JSON";
+import { JSONObject } from "./JSONObject";
 import { Mutation } from "./Mutation";
 import { Query } from "./Query";
 import { Session } from "./Session";
 
-export const resolvers = { DateTime, Query, Mutation, Session };
+export const resolvers = { DateTime, JSON: JSONScalar, JSONObject, Query, Mutation, Session };

@@ -1,99 +1,131 @@
 import type { RedisClient } from "@fedsession/runtime";
-import { byCreation, isExpired, sessionExpiresAt, type SessionRecord, type SessionStore } from "./session-store";
+import { decodeRecord, encodeData, encodePermissions, encodeRecord } from "./redis-record";
+import { INDEX_SESSION, PATCH_SESSION, ROTATE_REFRESH } from "./redis-scripts";
+import {
+  byCreation,
+  isExpired,
+  MAX_USED_REFRESH_HASHES,
+  sessionExpiresAt,
+  type RotateRefreshOutcome,
+  type SessionRecord,
+  type SessionStore,
+} from "./session-store";
 
 /** Hash tags keep each key in one slot under Redis Cluster; the client adds the deployment's prefix. */
 export const sessionKey = (id: string) => `session:{${id}}`;
 export const userIndexKey = (userId: string) => `user-sessions:{${userId}}`;
 
-/**
- * Adds or rescores one index member and makes the index live exactly as long as its latest member, in one atomic
- * step on one key. ARGV: score (expiry ms), member (session id), now (ms, from the injected clock).
- */
-const INDEX_SESSION = `
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local ttl = math.max(1, tonumber(latest[2]) - tonumber(ARGV[3]))
-redis.call('PEXPIRE', KEYS[1], ttl)
-return ttl
-`;
+/** PATCH_SESSION's third argument for "leave the TTL as it is" (SET ... XX KEEPTTL). */
+const KEEP_TTL = "";
 
-const isStringOrNull = (value: unknown) => value === null || typeof value === "string";
-
-function isSessionRecord(value: unknown): value is SessionRecord {
-  if (typeof value !== "object" || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return (
-    typeof record.id === "string" &&
-    typeof record.userId === "string" &&
-    typeof record.secretHash === "string" &&
-    Array.isArray(record.permissions) &&
-    record.permissions.every((permission) => typeof permission === "string") &&
-    ["createdAt", "lastSeenAt", "idleExpiresAt", "absoluteExpiresAt"].every((field) =>
-      Number.isFinite(record[field]),
-    ) &&
-    isStringOrNull(record.userAgent) &&
-    isStringOrNull(record.ip)
-  );
-}
-
-function decode(text: string): SessionRecord {
-  const value: unknown = JSON.parse(text);
-  if (!isSessionRecord(value)) throw new Error("a stored session record has an unexpected shape");
-  return value;
+function decodeRotation(reply: unknown): RotateRefreshOutcome {
+  if (Array.isArray(reply) && typeof reply[1] === "string") {
+    const record = decodeRecord(reply[1]);
+    if (record !== null && (reply[0] === "rotated" || reply[0] === "reused")) return { outcome: reply[0], record };
+  }
+  if (Array.isArray(reply) && reply[0] === "invalid") return { outcome: "invalid" };
+  throw new Error("the refresh rotation script answered in an unexpected shape");
 }
 
 /**
- * Sessions in Redis: `session:{<id>}` holds the JSON record with a TTL set in the same SET, and the sorted set
- * `user-sessions:{<userId>}` (score = expiry ms) lists a user's sessions for listing and revoke-all.
+ * Sessions in Redis: `session:{<id>}` holds the record (redis-record.ts) with a TTL set in the same command, and
+ * the sorted set `user-sessions:{<userId>}` (score = absolute deadline) lists a user's sessions for listing and
+ * revoke-all. An index member can outlive its session (idle expiry, or a failure between two commands); every
+ * reader drops such members.
  */
 export function createRedisSessionStore(client: RedisClient, now: () => Date = () => new Date()): SessionStore {
   const ttlOf = (record: SessionRecord) => Math.max(1, sessionExpiresAt(record) - now().getTime());
-  const index = (record: SessionRecord) =>
-    client.eval(INDEX_SESSION, 1, userIndexKey(record.userId), sessionExpiresAt(record), record.id, now().getTime());
 
   const readLive = async (id: string): Promise<SessionRecord | null> => {
     const text = await client.get(sessionKey(id));
-    if (text === null) return null;
-    const record = decode(text);
+    const record = text === null ? null : decodeRecord(text);
+    return record === null || isExpired(record, now().getTime()) ? null : record;
+  };
+
+  /** Replaces fields of one live session in one atomic step; null when it is gone. */
+  const patch = async (id: string, fields: Record<string, string | number>, ttlMs: number | typeof KEEP_TTL) => {
+    const reply = await client.eval(PATCH_SESSION, 1, sessionKey(id), now().getTime(), JSON.stringify(fields), ttlMs);
+    return typeof reply === "string" ? decodeRecord(reply) : null;
+  };
+
+  /** The ids the index lists as not past their absolute deadline, after dropping those that are. */
+  const indexedIds = async (userId: string): Promise<string[]> => {
+    const key = userIndexKey(userId);
+    const at = now().getTime();
+    const [, ids] = await Promise.all([
+      client.zremrangebyscore(key, "-inf", at),
+      client.zrangebyscore(key, `(${at}`, "+inf"),
+    ]);
+    return ids;
+  };
+
+  const deleteSession = async (id: string): Promise<SessionRecord | null> => {
+    const text = await client.getdel(sessionKey(id));
+    const record = text === null ? null : decodeRecord(text);
+    if (record === null) return null;
+    await client.zrem(userIndexKey(record.userId), id);
     return isExpired(record, now().getTime()) ? null : record;
   };
 
   return {
     async create(record) {
       // Index first: a failure in between leaves a dangling index entry (pruned later), never an unlisted session.
-      await index(record);
-      await client.set(sessionKey(record.id), JSON.stringify(record), "PX", ttlOf(record));
+      await client.eval(
+        INDEX_SESSION,
+        1,
+        userIndexKey(record.userId),
+        record.absoluteExpiresAt,
+        record.id,
+        now().getTime(),
+      );
+      await client.set(sessionKey(record.id), encodeRecord(record), "PX", ttlOf(record));
     },
 
     get: readLive,
 
     async touch(record) {
-      // Only the two sliding fields ever change after create, so writing the caller's record rewrites just those.
-      const written = await client.set(sessionKey(record.id), JSON.stringify(record), "PX", ttlOf(record), "XX");
-      if (written === null) return false;
-      await index(record);
-      return true;
+      const fields = { lastSeenAt: record.lastSeenAt, idleExpiresAt: record.idleExpiresAt };
+      return (await patch(record.id, fields, ttlOf(record))) !== null;
     },
 
-    async delete(id) {
-      const text = await client.getdel(sessionKey(id));
-      if (text === null) return null;
-      const record = decode(text);
-      await client.zrem(userIndexKey(record.userId), id);
-      return isExpired(record, now().getTime()) ? null : record;
-    },
+    delete: deleteSession,
 
     async listByUser(userId) {
-      const key = userIndexKey(userId);
-      const at = now().getTime();
-      const [, ids] = await Promise.all([
-        client.zremrangebyscore(key, "-inf", at),
-        client.zrangebyscore(key, `(${at}`, "+inf"),
-      ]);
+      const ids = await indexedIds(userId);
       const records = await Promise.all(ids.map(readLive));
       const gone = ids.filter((_id, position) => records[position] === null);
-      if (gone.length > 0) await client.zrem(key, ...gone);
+      if (gone.length > 0) await client.zrem(userIndexKey(userId), ...gone);
       return records.filter((record): record is SessionRecord => record !== null).sort(byCreation);
+    },
+
+    setData: (id, data) => patch(id, { data: encodeData(data) }, KEEP_TTL),
+
+    async updatePermissionsByUser(userId, permissions) {
+      const fields = { permissions: encodePermissions(permissions) };
+      const updated = await Promise.all((await indexedIds(userId)).map((id) => patch(id, fields, KEEP_TTL)));
+      return updated.filter((record) => record !== null).length;
+    },
+
+    async deleteByUser(userId, exceptId) {
+      const ids = (await indexedIds(userId)).filter((id) => id !== exceptId);
+      const deleted = await Promise.all(ids.map(deleteSession));
+      return deleted.filter((record) => record !== null).length;
+    },
+
+    async rotateRefresh(id, presentedHash, nextHash, at) {
+      const reply: unknown = await client.eval(
+        ROTATE_REFRESH,
+        1,
+        sessionKey(id),
+        presentedHash,
+        nextHash,
+        at,
+        MAX_USED_REFRESH_HASHES,
+      );
+      const outcome = decodeRotation(reply);
+      // The index lives on another slot, so it is tidied in a separate command; readers would drop the member anyway.
+      if (outcome.outcome === "reused") await client.zrem(userIndexKey(outcome.record.userId), id);
+      return outcome;
     },
   };
 }

@@ -1,0 +1,51 @@
+import { ConfigError, EnvReader, type Env } from "@fedsession/runtime";
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Closed-loop seconds per scenario and round. */
+  durationSeconds: number;
+  warmupSeconds: number;
+  rounds: number;
+  connections: number;
+  /** Seconds per open-loop and login-storm run. */
+  openLoopSeconds: number;
+  /** Logins through gateway 1 whose propagation to gateway 2 is timed. */
+  revocations: number;
+  /** Sessions in the large store of the resolve-latency comparison (the small one holds 1k). */
+  largeStoreSessions: number;
+  bcryptCost: number;
+  /** A Redis for the stack; unset: a private redis-server, so command counts and memory are ours alone. */
+  redisUrl: string | null;
+}
+
+/**
+ * Flags win over environment variables: `--quick`, `--duration=<s>`, `--rounds=<n>`, `--connections=<n>`.
+ * BENCH_QUICK=1, BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_REDIS_URL, BENCH_BCRYPT_COST.
+ */
+export function readOptions(argv: readonly string[], env: Env): BenchOptions {
+  const flags: Record<string, string> = {};
+  for (const argument of argv) {
+    if (argument === "--") continue;
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argument);
+    if (!match) throw new ConfigError("argv", `unknown argument "${argument}" (try --quick, --duration=5, --rounds=3)`);
+    const name = `BENCH_${(match[1] as string).toUpperCase().replace(/-/g, "_")}`;
+    flags[name] = match[2] ?? "1";
+  }
+  const reader = new EnvReader({ ...env, ...flags });
+  const quick = reader.optional("BENCH_QUICK") === "1" || reader.optional("BENCH_QUICK") === "true";
+  return {
+    quick,
+    durationSeconds: reader.integer("BENCH_DURATION", quick ? 2 : 5, { min: 1, max: 600 }),
+    warmupSeconds: reader.integer("BENCH_WARMUP", quick ? 1 : 3, { min: 1, max: 60 }),
+    rounds: reader.integer("BENCH_ROUNDS", 3, { min: 1, max: 50 }),
+    connections: reader.integer("BENCH_CONNECTIONS", 32, { min: 1, max: 1024 }),
+    openLoopSeconds: reader.integer("BENCH_OPEN_LOOP_DURATION", quick ? 2 : 5, { min: 1, max: 600 }),
+    revocations: reader.integer("BENCH_REVOCATIONS", quick ? 20 : 100, { min: 1, max: 10_000 }),
+    largeStoreSessions: reader.integer("BENCH_LARGE_STORE", quick ? 100_000 : 1_000_000, {
+      min: 100_000,
+      max: 10_000_000,
+    }),
+    bcryptCost: reader.integer("BENCH_BCRYPT_COST", 12, { min: 4, max: 15 }),
+    redisUrl: reader.optional("BENCH_REDIS_URL") ?? null,
+  };
+}

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** The last lines a child wrote, shown when it fails to start or dies mid-run. */
+const KEPT_LOG_LINES = 40;
+
+export interface ChildService {
+  name: string;
+  pid: number;
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  recentLog(): string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildService>();
+
+/** Stops every child this process started, newest first; safe to call more than once. */
+export async function stopAllChildren(): Promise<void> {
+  const services = [...running].reverse();
+  running.clear();
+  await Promise.all(services.map((service) => service.stop()));
+}
+
+function keepTail(child: ChildProcess): () => string {
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (line.trim() === "") continue;
+      lines.push(line);
+      if (lines.length > KEPT_LOG_LINES) lines.shift();
+    }
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return () => lines.join("\n");
+}
+
+async function waitForHealth(origin: string, child: ChildProcess, name: string, log: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited before it was ready:\n${log()}`);
+    }
+    try {
+      const response = await fetch(`${origin}/health`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${name} was not healthy within 60 s:\n${log()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Runs one TypeScript entry point as its own Node process (as production would, one service per process) and
+ * waits for its /health. `tsx` is loaded with --import rather than through its CLI, so the pid we hold is the
+ * service itself and a signal reaches it directly.
+ */
+export async function startChild(
+  name: string,
+  entry: string,
+  port: number,
+  env: NodeJS.ProcessEnv,
+): Promise<ChildService> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.resolve(REPO_ROOT, entry)], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name} could not be spawned`);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const recentLog = keepTail(child);
+  const origin = `http://127.0.0.1:${port}`;
+  const service: ChildService = {
+    name,
+    pid,
+    origin,
+    recentLog,
+    stop: async () => {
+      running.delete(service);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const killed = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(killed);
+    },
+  };
+  running.add(service);
+  await waitForHealth(origin, child, name, recentLog);
+  return service;
+}

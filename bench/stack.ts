@@ -1,0 +1,128 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Redis from "ioredis";
+import { generateKeyMaterial, writeKeyMaterial, type KeyMaterial } from "@fedsession/runtime";
+import { freePort, startRedisProcess, type RedisProcess } from "@fedsession/testing";
+import { startCountingProxy, type CountingProxy } from "./counting-proxy";
+import { createHiveTokenIssuer, type HiveTokenIssuer } from "./peers/hive-token";
+import { REPO_ROOT, startChild, stopAllChildren, type ChildService } from "./processes";
+import { deleteByPrefix } from "./redis-stats";
+
+export interface BenchStack {
+  keys: KeyMaterial;
+  /** A plain client on the stack's Redis, for INFO; no key prefix. */
+  redis: Redis;
+  /** True when the Redis is a private redis-server: its counters and memory are the stack's alone. */
+  privateRedis: boolean;
+  gateway: ChildService;
+  /** A second replica, reaching the session service through the counting proxy. */
+  gatewayReplica: ChildService;
+  sessionProxy: CountingProxy;
+  statelessGateway: ChildService;
+  hiveGateway: ChildService;
+  hiveTokens: HiveTokenIssuer;
+  stop(): Promise<void>;
+}
+
+const graphqlUrl = (service: ChildService) => `${service.origin}/graphql`;
+export { graphqlUrl };
+
+/** Starts Redis and every service in production mode, each service a process of its own on a free loopback port. */
+export async function startStack(options: { redisUrl: string | null; bcryptCost: number }): Promise<BenchStack> {
+  const keysDir = await mkdtemp(path.join(tmpdir(), "fedsession-bench-keys-"));
+  const keys = await generateKeyMaterial(false);
+  await writeKeyMaterial(keysDir, keys);
+  const keyPrefix = `bench:${randomUUID().slice(0, 8)}:`;
+  let redisProcess: RedisProcess | null = null;
+  let redis: Redis | null = null;
+  let proxy: CountingProxy | null = null;
+  const cleanUp = async () => {
+    await stopAllChildren();
+    await proxy?.close();
+    if (redis !== null) {
+      if (redisProcess === null) await deleteByPrefix(redis, keyPrefix).catch(() => 0);
+      redis.disconnect();
+    }
+    await redisProcess?.kill();
+    await rm(keysDir, { recursive: true, force: true });
+  };
+  try {
+    redisProcess = options.redisUrl === null ? await startRedisProcess() : null;
+    const redisUrl = redisProcess?.url ?? (options.redisUrl as string);
+    redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    await redis.ping();
+    const base: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: "production",
+      KEYS_DIR: keysDir,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: keyPrefix,
+      LISTEN_HOST: "127.0.0.1",
+      BCRYPT_COST: String(options.bcryptCost),
+      SUPERGRAPH_PATH: path.join(REPO_ROOT, "supergraph.graphql"),
+    };
+    const [sessionPort, authPort, documentsPort, gatewayPort, replicaPort, statelessPort, hivePort] = await Promise.all(
+      Array.from({ length: 7 }, () => freePort()),
+    );
+    const session = await startChild("session", "subgraphs/session/src/main.ts", sessionPort as number, {
+      ...base,
+      SESSION_PORT: String(sessionPort),
+    });
+    const [auth, documents] = await Promise.all([
+      startChild("auth", "subgraphs/auth/src/main.ts", authPort as number, {
+        ...base,
+        AUTH_PORT: String(authPort),
+        SESSION_URL: session.origin,
+      }),
+      startChild("documents", "subgraphs/documents/src/main.ts", documentsPort as number, {
+        ...base,
+        DOCUMENTS_PORT: String(documentsPort),
+      }),
+    ]);
+    proxy = await startCountingProxy(session.origin);
+    const subgraphs = { SESSION_URL: session.origin, AUTH_URL: auth.origin, DOCUMENTS_URL: documents.origin };
+    const hiveTokens = await createHiveTokenIssuer();
+    const [gateway, gatewayReplica, statelessGateway, hiveGateway] = await Promise.all([
+      startChild("gateway", "gateway/src/main.ts", gatewayPort as number, {
+        ...base,
+        ...subgraphs,
+        GATEWAY_PORT: String(gatewayPort),
+      }),
+      startChild("gateway-replica", "gateway/src/main.ts", replicaPort as number, {
+        ...base,
+        ...subgraphs,
+        SESSION_URL: proxy.origin,
+        GATEWAY_PORT: String(replicaPort),
+      }),
+      startChild("stateless-gateway", "bench/peers/stateless-gateway.ts", statelessPort as number, {
+        ...base,
+        ...subgraphs,
+        GATEWAY_PORT: String(statelessPort),
+      }),
+      startChild("hive-gateway", "bench/peers/hive-gateway.ts", hivePort as number, {
+        ...base,
+        ...subgraphs,
+        HIVE_PORT: String(hivePort),
+        JWT_PUBLIC_KEY: hiveTokens.publicKeyPem,
+      }),
+    ]);
+    return {
+      keys,
+      redis,
+      privateRedis: redisProcess !== null,
+      gateway,
+      gatewayReplica,
+      sessionProxy: proxy,
+      statelessGateway,
+      hiveGateway,
+      hiveTokens,
+      stop: cleanUp,
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}

@@ -1,0 +1,47 @@
+import type { SessionTransport, TokenPair } from "@fedsession/session-client";
+import type { AuthContext } from "./context";
+import { InvalidCredentials } from "./errors";
+import { openSession, type OpenedSession } from "./sessions";
+import type { UserRecord } from "./store/user-store";
+
+export interface SignedIn {
+  user: UserRecord;
+  session: OpenedSession;
+}
+
+/**
+ * Opens a session for a user who proved their password, then reads the user again: an administrator may have
+ * disabled them or changed their permissions while the password was being checked, after the session service had
+ * already been told. Whichever order the two writes landed in, the new session ends up revoked or up to date.
+ */
+export async function signIn(context: AuthContext, user: UserRecord, transport: SessionTransport): Promise<SignedIn> {
+  const session = await openSession(context.sessions, user, context.client, transport);
+  const current = await context.accounts.find(user.id);
+  if (current === null || current.disabled) {
+    await context.sessions.revokeUserSessions({ userId: user.id, exceptSessionId: null });
+    throw new InvalidCredentials("disabled", user.id);
+  }
+  if (current.permissions.join(",") !== user.permissions.join(",")) {
+    await context.sessions.updateUserPermissions({ userId: user.id, permissions: current.permissions });
+  }
+  return { user: current, session };
+}
+
+export interface AuthPayload {
+  user: UserRecord;
+  expiresAt: Date;
+  accessToken: string | null;
+  accessTokenExpiresAt: Date | null;
+  refreshToken: string | null;
+}
+
+export function authPayload({ user, session }: SignedIn): AuthPayload {
+  const tokens: TokenPair | null = session.tokens;
+  return {
+    user,
+    expiresAt: session.expiresAt,
+    accessToken: tokens?.accessToken ?? null,
+    accessTokenExpiresAt: tokens ? new Date(tokens.accessTokenExpiresAt) : null,
+    refreshToken: tokens?.refreshToken ?? null,
+  };
+}
