@@ -94,3 +94,18 @@ export async function startChild(
   await waitForHealth(origin, child, name, recentLog);
   return service;
 }
+
+const cleanups = new Set<() => Promise<void>>();
+
+/** Something to undo if the run is interrupted (a private Redis, a temporary folder); returns its unregister. */
+export function registerCleanup(cleanup: () => Promise<void>): () => void {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+
+export async function runCleanups(): Promise<void> {
+  const pending = [...cleanups].reverse();
+  cleanups.clear();
+  for (const cleanup of pending) await cleanup().catch(() => undefined);
+  await stopAllChildren();
+}

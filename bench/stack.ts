@@ -7,7 +7,7 @@ import { generateKeyMaterial, writeKeyMaterial, type KeyMaterial } from "@fedses
 import { freePort, startRedisProcess, type RedisProcess } from "@fedsession/testing";
 import { startCountingProxy, type CountingProxy } from "./counting-proxy";
 import { createHiveTokenIssuer, type HiveTokenIssuer } from "./peers/hive-token";
-import { REPO_ROOT, startChild, stopAllChildren, type ChildService } from "./processes";
+import { REPO_ROOT, registerCleanup, startChild, stopAllChildren, type ChildService } from "./processes";
 import { deleteByPrefix } from "./redis-stats";
 
 export interface BenchStack {
@@ -38,7 +38,12 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
   let redisProcess: RedisProcess | null = null;
   let redis: Redis | null = null;
   let proxy: CountingProxy | null = null;
+  let unregister: () => void = () => undefined;
+  let stopped = false;
   const cleanUp = async () => {
+    if (stopped) return;
+    stopped = true;
+    unregister();
     await stopAllChildren();
     await proxy?.close();
     if (redis !== null) {
@@ -48,6 +53,7 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
     await redisProcess?.kill();
     await rm(keysDir, { recursive: true, force: true });
   };
+  unregister = registerCleanup(cleanUp);
   try {
     redisProcess = options.redisUrl === null ? await startRedisProcess() : null;
     const redisUrl = redisProcess?.url ?? (options.redisUrl as string);

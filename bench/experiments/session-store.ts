@@ -5,6 +5,7 @@ import { closeRedisClient, createRedisClient, generateKeyMaterial, importSigning
 import { startRedisProcess, type RedisProcess } from "@fedsession/testing";
 import { createSessionService, type SessionService } from "../../subgraphs/session/src/sessions";
 import { createRedisSessionStore } from "../../subgraphs/session/src/store/redis";
+import { registerCleanup } from "../processes";
 import { usedMemory } from "../redis-stats";
 import { median, percentile } from "../stats";
 
@@ -46,6 +47,7 @@ interface Store {
 
 async function openStore(): Promise<Store> {
   const redis = await startRedisProcess();
+  const unregister = registerCleanup(() => redis.kill());
   const client = createRedisClient({ kind: "single", url: redis.url, keyPrefix: "fedsession:" });
   const keys = await generateKeyMaterial(false);
   const service = createSessionService({
@@ -67,6 +69,7 @@ async function openStore(): Promise<Store> {
       await closeRedisClient(client);
       raw.disconnect();
       await redis.kill();
+      unregister();
     },
   };
 }

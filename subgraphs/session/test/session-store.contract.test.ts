@@ -241,12 +241,12 @@ describe.each([
       for (const record of [kept, ...others, expiring, stranger]) await store.create(record);
       await fixture.elapse(450);
       await expect(store.deleteByUser(user, kept.id)).resolves.toBe(2);
-      await expect(store.listByUser(user)).resolves.toEqual([kept]);
-      await expect(store.get(stranger.id)).resolves.toEqual(stranger);
       if (fixture.redis) {
         expect(await indexMembers(user)).toEqual([kept.id]);
         for (const record of others) await expect(existsInRedis(record.id)).resolves.toBe(false);
       }
+      await expect(store.listByUser(user)).resolves.toEqual([kept]);
+      await expect(store.get(stranger.id)).resolves.toEqual(stranger);
       await expect(store.deleteByUser(user, null)).resolves.toBe(1);
       await expect(store.get(kept.id)).resolves.toBeNull();
       await expect(store.deleteByUser(user, null)).resolves.toBe(0);
@@ -323,6 +323,19 @@ describe.each([
         expect(after[1]).toBeGreaterThan(HOUR + 5_000);
       }
       await expect(store.updatePermissionsByUser(`${user}-nobody`, [])).resolves.toBe(0);
+    });
+
+    it("updatePermissionsByUser skips (and unindexes) sessions that already ended", async () => {
+      const live = recordFor(user, fixture.now());
+      const expiring = recordFor(user, fixture.now(), { idleMs: 300 });
+      await store.create(live);
+      await store.create(expiring);
+      await fixture.elapse(450);
+      await expect(store.updatePermissionsByUser(user, ["users:admin"])).resolves.toBe(1);
+      if (fixture.redis) {
+        expect(await indexMembers(user)).toEqual([live.id]);
+        await expect(existsInRedis(expiring.id)).resolves.toBe(false);
+      }
     });
   });
 

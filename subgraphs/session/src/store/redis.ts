@@ -59,6 +59,11 @@ export function createRedisSessionStore(client: RedisClient, now: () => Date = (
     return ids;
   };
 
+  /** Drops index members whose sessions are gone, in one ZREM on the index key. */
+  const forget = async (userId: string, ids: string[]) => {
+    if (ids.length > 0) await client.zrem(userIndexKey(userId), ...ids);
+  };
+
   const deleteSession = async (id: string): Promise<SessionRecord | null> => {
     const text = await client.getdel(sessionKey(id));
     const record = text === null ? null : decodeRecord(text);
@@ -93,8 +98,10 @@ export function createRedisSessionStore(client: RedisClient, now: () => Date = (
     async listByUser(userId) {
       const ids = await indexedIds(userId);
       const records = await Promise.all(ids.map(readLive));
-      const gone = ids.filter((_id, position) => records[position] === null);
-      if (gone.length > 0) await client.zrem(userIndexKey(userId), ...gone);
+      await forget(
+        userId,
+        ids.filter((_id, position) => records[position] === null),
+      );
       return records.filter((record): record is SessionRecord => record !== null).sort(byCreation);
     },
 
@@ -102,14 +109,23 @@ export function createRedisSessionStore(client: RedisClient, now: () => Date = (
 
     async updatePermissionsByUser(userId, permissions) {
       const fields = { permissions: encodePermissions(permissions) };
-      const updated = await Promise.all((await indexedIds(userId)).map((id) => patch(id, fields, KEEP_TTL)));
+      const ids = await indexedIds(userId);
+      const updated = await Promise.all(ids.map((id) => patch(id, fields, KEEP_TTL)));
+      await forget(
+        userId,
+        ids.filter((_id, position) => updated[position] === null),
+      );
       return updated.filter((record) => record !== null).length;
     },
 
     async deleteByUser(userId, exceptId) {
       const ids = (await indexedIds(userId)).filter((id) => id !== exceptId);
-      const deleted = await Promise.all(ids.map(deleteSession));
-      return deleted.filter((record) => record !== null).length;
+      const texts = await Promise.all(ids.map((id) => client.getdel(sessionKey(id))));
+      await forget(userId, ids);
+      const at = now().getTime();
+      return texts
+        .map((text) => (text === null ? null : decodeRecord(text)))
+        .filter((record) => record !== null && !isExpired(record, at)).length;
     },
 
     async rotateRefresh(id, presentedHash, nextHash, at) {

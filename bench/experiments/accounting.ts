@@ -1,0 +1,72 @@
+import type Redis from "ioredis";
+import type { CountingProxy } from "../counting-proxy";
+import { runClosedLoop, type LoadTarget } from "../load";
+import { commandCounts, commandDelta, type CommandDelta } from "../redis-stats";
+
+/** What one run cost, per successful request. */
+export interface RequestCost {
+  requests: number;
+  sessionServiceCallsPerRequest: number;
+  redisCommandsPerRequest: number;
+  redisWritesPerRequest: number;
+  commands: CommandDelta["byCommand"];
+}
+
+export interface AccountingFigures {
+  anonymous: RequestCost;
+  cookie: RequestCost;
+  bearer: RequestCost | null;
+  /** B minus A: what the credential adds to a request. */
+  redisCommandsPerCredentialedRequest: number;
+  /** Session-service resolves that wrote to Redis (sliding expiry), as a share of resolves, under scenario B. */
+  writesPerResolve: number;
+}
+
+async function cost(
+  redis: Redis,
+  proxy: CountingProxy,
+  target: LoadTarget,
+  connections: number,
+  seconds: number,
+): Promise<RequestCost> {
+  const calls = (counts: Map<string, number>) => [...counts.values()].reduce((sum, count) => sum + count, 0);
+  const before = await commandCounts(redis);
+  const proxiedBefore = calls(proxy.counts());
+  const result = await runClosedLoop(target, connections, seconds);
+  // Let replies of the last requests land before reading the counters.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const delta = commandDelta(before, await commandCounts(redis));
+  const requests = result.completed;
+  return {
+    requests,
+    sessionServiceCallsPerRequest: (calls(proxy.counts()) - proxiedBefore) / requests,
+    redisCommandsPerRequest: delta.calls / requests,
+    redisWritesPerRequest: delta.writes / requests,
+    commands: delta.byCommand,
+  };
+}
+
+/**
+ * Runs A, B (and C) against the replica gateway, whose session-service traffic goes through the counting proxy, and
+ * reads Redis's own command counters around each run. Only meaningful on a Redis nobody else uses.
+ */
+export async function measureAccounting(
+  redis: Redis,
+  proxy: CountingProxy,
+  targets: { anonymous: LoadTarget; cookie: LoadTarget; bearer: LoadTarget | null },
+  options: { connections: number; durationSeconds: number },
+): Promise<AccountingFigures> {
+  const anonymous = await cost(redis, proxy, targets.anonymous, options.connections, options.durationSeconds);
+  const cookie = await cost(redis, proxy, targets.cookie, options.connections, options.durationSeconds);
+  const bearer =
+    targets.bearer && (await cost(redis, proxy, targets.bearer, options.connections, options.durationSeconds));
+  const resolves = cookie.sessionServiceCallsPerRequest * cookie.requests;
+  const credentialWrites = (cookie.redisWritesPerRequest - anonymous.redisWritesPerRequest) * cookie.requests;
+  return {
+    anonymous,
+    cookie,
+    bearer,
+    redisCommandsPerCredentialedRequest: cookie.redisCommandsPerRequest - anonymous.redisCommandsPerRequest,
+    writesPerResolve: resolves > 0 ? Math.max(0, credentialWrites) / resolves : Number.NaN,
+  };
+}

@@ -1,0 +1,152 @@
+import os from "node:os";
+import type { AccountingFigures } from "./experiments/accounting";
+import type { LoginStormFigures, OpenLoopFigures } from "./experiments/open-loop";
+import type { RevocationFigures } from "./experiments/revocation";
+import type { SessionStoreFigures } from "./experiments/session-store";
+import type { ScenarioFigures } from "./experiments/throughput";
+import type { BenchOptions } from "./options";
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; redis: string; platform: string };
+  options: BenchOptions;
+  /** Why a scenario or an experiment is missing, by id. */
+  unavailable: Record<string, string>;
+  scenarios: ScenarioFigures[];
+  openLoop: OpenLoopFigures | null;
+  loginStorm: LoginStormFigures | null;
+  accounting: AccountingFigures | null;
+  revocation: RevocationFigures | null;
+  sessionStore: SessionStoreFigures | null;
+  targets: Target[];
+}
+
+export function machine(redisVersion: string): BenchReport["machine"] {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    redis: redisVersion,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+
+/** The issue's targets, each with the measured value and whether it holds (null: not measured in this run). */
+export function evaluateTargets(report: Omit<BenchReport, "targets">): Target[] {
+  const byId = new Map(report.scenarios.map((scenario) => [scenario.id, scenario]));
+  const a = byId.get("A");
+  const b = byId.get("B");
+  const targets: Target[] = [];
+  const ratio = a && b ? b.requestsPerSecond / a.requestsPerSecond : Number.NaN;
+  targets.push({
+    name: "B/A throughput",
+    goal: "≥ 0.95",
+    measured: fixed(ratio),
+    met: Number.isFinite(ratio) ? ratio >= 0.95 : null,
+  });
+  const open = report.openLoop;
+  targets.push({
+    name: "p99(B) − p99(A), open loop",
+    goal: "≤ 1 ms",
+    measured: open ? `${fixed(open.p99DifferenceMs)} ms at ${fixed(open.ratePerSecond, 0)} req/s` : "n/a",
+    met: open ? open.p99DifferenceMs <= 1 : null,
+  });
+  const accounting = report.accounting;
+  targets.push({
+    name: "session-service calls per credentialed request",
+    goal: "≤ 1",
+    measured: accounting ? fixed(accounting.cookie.sessionServiceCallsPerRequest, 3) : "n/a",
+    met: accounting ? accounting.cookie.sessionServiceCallsPerRequest <= 1.001 : null,
+  });
+  targets.push({
+    name: "Redis commands per credentialed request (B − A)",
+    goal: "≤ 1 round trip",
+    measured: accounting ? fixed(accounting.redisCommandsPerCredentialedRequest, 3) : "n/a",
+    met: accounting ? accounting.redisCommandsPerCredentialedRequest <= 1.001 : null,
+  });
+  targets.push({
+    name: "resolves that write to Redis",
+    goal: "≤ 1 %",
+    measured: accounting ? `${fixed(accounting.writesPerResolve * 100, 3)} %` : "n/a",
+    met: accounting ? accounting.writesPerResolve <= 0.01 : null,
+  });
+  const revocation = report.revocation;
+  targets.push({
+    name: "logout on replica 1 seen by replica 2 (p99)",
+    goal: "≤ 100 ms",
+    measured: revocation ? `${fixed(revocation.p99Ms)} ms (n=${revocation.samples})` : "n/a",
+    met: revocation ? revocation.p99Ms <= 100 : null,
+  });
+  const storm = report.loginStorm;
+  targets.push({
+    name: "p99 during 8 login loops / idle p99",
+    goal: "≤ 2×",
+    measured: storm ? `${fixed(storm.p99Ratio)}× (${fixed(storm.stormP99Ms)} / ${fixed(storm.idleP99Ms)} ms)` : "n/a",
+    met: storm ? storm.p99Ratio <= 2 : null,
+  });
+  const store = report.sessionStore;
+  targets.push({
+    name: `Redis memory per session at ${store?.memorySessions ?? 100000}`,
+    goal: "≤ 512 bytes",
+    measured: store ? `${fixed(store.bytesPerSession, 0)} bytes` : "n/a",
+    met: store ? store.bytesPerSession <= 512 : null,
+  });
+  targets.push({
+    name: store
+      ? `resolve p50, ${store.largeStoreSessions} vs ${store.smallStoreSessions} sessions`
+      : "resolve latency, large vs small store",
+    goal: "within 10 %",
+    measured: store
+      ? `${fixed(store.resolveRatio)}× (${fixed(store.largeResolveP50Ms, 3)} / ${fixed(store.smallResolveP50Ms, 3)} ms)`
+      : "n/a",
+    met: store ? store.resolveRatio <= 1.1 : null,
+  });
+  return targets;
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] as number)).join("  ");
+  return [line(headers), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export function formatReport(report: BenchReport): string {
+  const a = report.scenarios.find((scenario) => scenario.id === "A");
+  const scenarioRows = report.scenarios.map((scenario) => [
+    scenario.id,
+    scenario.label,
+    fixed(scenario.requestsPerSecond, 0),
+    a ? `${fixed(scenario.requestsPerSecond / a.requestsPerSecond)}×` : "",
+    fixed(scenario.p50Ms),
+    fixed(scenario.p99Ms),
+    String(scenario.failures),
+  ]);
+  const parts = [
+    `Closed loop: ${report.options.connections} connections, ${report.options.durationSeconds} s per run, median of ${report.options.rounds} rounds`,
+    table(["id", "scenario", "req/s", "vs A", "p50 ms", "p99 ms", "failed"], scenarioRows),
+    "",
+    table(
+      ["target", "goal", "measured", "met"],
+      report.targets.map((target) => [
+        target.name,
+        target.goal,
+        target.measured,
+        target.met === null ? "n/a" : target.met ? "yes" : "NO",
+      ]),
+    ),
+  ];
+  for (const [id, reason] of Object.entries(report.unavailable)) parts.push(`not available: ${id}: ${reason}`);
+  return parts.join("\n");
+}
