@@ -156,8 +156,8 @@ const storeKinds: [string, () => Promise<Stores>][] = [
       return {
         users: createRedisUserStore(redis.client),
         throttle: createRedisLoginThrottle(redis.client),
-        windowSeconds: 2,
-        outlast: () => new Promise((resolve) => setTimeout(resolve, 2100)),
+        windowSeconds: 6,
+        outlast: () => new Promise((resolve) => setTimeout(resolve, 6100)),
         redis,
         close: () => redis.close(),
       };
@@ -724,7 +724,7 @@ describe("auth subgraph: failures, timing and audit", () => {
       users: createMemoryUserStore(),
       throttle: createMemoryLoginThrottle(clock.now),
       // A cost high enough that a skipped comparison would stand out far beyond HTTP noise.
-      passwords: await createPasswords({ cost: 8, pepper: PEPPER }),
+      passwords: await createPasswords({ cost: 10, pepper: PEPPER }),
       limits,
       clock,
     });
@@ -741,23 +741,23 @@ describe("auth subgraph: failures, timing and audit", () => {
     };
     try {
       const existing: string[] = [];
-      for (let i = 0; i < 16; i += 1) {
+      for (let i = 0; i < 22; i += 1) {
         existing.push(`timing${i}@example.com`);
         await service.accounts.signUp(`timing${i}@example.com`, "right-password-1");
       }
       // One warm-up of each path, then interleaved, so drift in machine load hits both alike.
       await timed("warmup-unknown@example.com");
-      await timed(existing[15] ?? "");
+      await timed(existing[21] ?? "");
       const unknown: number[] = [];
       const wrong: number[] = [];
-      for (let i = 0; i < 15; i += 1) {
+      for (let i = 0; i < 21; i += 1) {
         unknown.push(await timed(`unknown${i}@example.com`));
         wrong.push(await timed(existing[i] ?? ""));
       }
       const unknownMedian = median(unknown);
       const wrongMedian = median(wrong);
       process.stdout.write(
-        `login timing medians (bcrypt cost 8): unknown email ${unknownMedian.toFixed(2)} ms, wrong password ${wrongMedian.toFixed(2)} ms\n`,
+        `login timing medians (bcrypt cost 10): unknown email ${unknownMedian.toFixed(2)} ms, wrong password ${wrongMedian.toFixed(2)} ms\n`,
       );
       expect(Math.abs(unknownMedian - wrongMedian) / Math.max(unknownMedian, wrongMedian)).toBeLessThan(0.2);
     } finally {
