@@ -1,23 +1,49 @@
-/** `pnpm keys <dir>`: writes a fresh production key set (Ed25519 JWKs for gateway, auth and session) into <dir>. */
+/**
+ * `pnpm keys <dir>`: writes a fresh production key set (Ed25519 JWKs for gateway, auth and session, and the auth
+ * password pepper) into an empty <dir>.
+ * `pnpm keys --rotate <dir>`: new signing keys; the previous public keys stay published beside the new ones.
+ * `pnpm keys --retire <dir>`: drops the previous public keys once every token they signed has expired.
+ */
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { generateKeyMaterial, writeKeyMaterial } from "@fedsession/runtime";
+import {
+  generateKeyMaterial,
+  readKeyMaterial,
+  retireKeys,
+  rotateKeyMaterial,
+  writeKeyMaterial,
+} from "@fedsession/runtime";
+
+const USAGE = "usage: pnpm keys <dir> | pnpm keys --rotate <dir> | pnpm keys --retire <dir>";
 
 async function main(): Promise<void> {
-  const target = process.argv[2];
+  const [first, second] = process.argv.slice(2);
+  const mode = first === "--rotate" || first === "--retire" ? first : "create";
+  const target = mode === "create" ? first : second;
   if (!target) {
-    console.error("usage: pnpm keys <dir>");
+    console.error(USAGE);
     process.exit(2);
   }
   const dir = path.resolve(target);
-  const existing = await readdir(dir).catch(() => []);
-  if (existing.length > 0) {
-    console.error(`${dir} is not empty; refusing to overwrite key material`);
-    process.exit(1);
+  if (mode === "create") {
+    const existing = await readdir(dir).catch(() => []);
+    if (existing.length > 0) {
+      console.error(`${dir} is not empty; refusing to overwrite key material (use --rotate to rotate it)`);
+      process.exit(1);
+    }
+    await writeKeyMaterial(dir, await generateKeyMaterial(false));
+    console.log(`wrote gateway, auth and session key pairs and the password pepper to ${dir}`);
+    console.log("keep *.private.json and auth.password-pepper secret; mount each service only what it needs");
+    return;
   }
-  await writeKeyMaterial(dir, await generateKeyMaterial(false));
+  const material = await readKeyMaterial(dir);
+  const next = mode === "--rotate" ? await rotateKeyMaterial(material) : retireKeys(material);
+  await writeKeyMaterial(dir, next);
+  const counts = Object.entries(next.roles).map(
+    ([role, keys]) => `${role}: ${keys.publicJwks.keys.length} public key(s)`,
+  );
   console.log(
-    `wrote gateway, auth and session key pairs to ${dir} (keep *.private.json secret; mount each service only what it needs)`,
+    `${mode === "--rotate" ? "rotated" : "retired old keys in"} ${dir} (${counts.join(", ")}); restart the services to load it`,
   );
 }
 

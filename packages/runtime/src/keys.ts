@@ -161,3 +161,41 @@ export function passwordPepper(material: KeyMaterial): Buffer {
   }
   return Buffer.from(pepper, "base64url");
 }
+
+/** How many public keys per role a rotation keeps: the new one and the one it replaces. */
+const KEYS_KEPT_AFTER_ROTATION = 2;
+
+/**
+ * A new signing key for every role. The previous public key stays published, so tokens it signed keep verifying
+ * until they expire; retireKeys later drops it. The password pepper never rotates (it would void every hash).
+ */
+export async function rotateKeyMaterial(material: KeyMaterial): Promise<KeyMaterial> {
+  const fresh = await generateKeyMaterial(material.development);
+  const roles = Object.fromEntries(
+    KEY_ROLES.map((role) => {
+      const keys: RoleKeys = {
+        ...fresh.roles[role],
+        publicJwks: {
+          keys: [...fresh.roles[role].publicJwks.keys, ...material.roles[role].publicJwks.keys].slice(
+            0,
+            KEYS_KEPT_AFTER_ROTATION,
+          ),
+        },
+      };
+      return [role, keys];
+    }),
+  ) as Record<KeyRole, RoleKeys>;
+  return { ...material, roles };
+}
+
+/** Keeps only each role's current public key (the one matching its private key), once old tokens have expired. */
+export function retireKeys(material: KeyMaterial): KeyMaterial {
+  const roles = Object.fromEntries(
+    KEY_ROLES.map((role) => {
+      const current = material.roles[role].privateJwk?.kid;
+      const keys = material.roles[role].publicJwks.keys.filter((key) => current === undefined || key.kid === current);
+      return [role, { ...material.roles[role], publicJwks: { keys } }];
+    }),
+  ) as Record<KeyRole, RoleKeys>;
+  return { ...material, roles };
+}
