@@ -29,7 +29,8 @@ export interface Stack {
 /** The real gateway and the three real subgraphs, each on port 0, wired together over HTTP. */
 export async function startStack(kind: StoreKind, extraEnv: Env = {}, gatewayEnv: Env = {}): Promise<Stack> {
   const keysDir = await mkdtemp(path.join(tmpdir(), "fedsession-keys-"));
-  const keys = await generateKeyMaterial(true);
+  // Production refuses development keys, so a production-mode stack gets a production set.
+  const keys = await generateKeyMaterial(extraEnv.NODE_ENV !== "production");
   await writeKeyMaterial(keysDir, keys);
   const redis = kind === "redis" ? await connectTestRedis() : null;
   const logs: string[] = [];
