@@ -16,6 +16,8 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   completed: number;
+  /** Requests sent, including those still in flight when the run ended (each of them still cost the server). */
+  sent: number;
   /** Connection errors, timeouts and non-2xx answers; a run with any is reported as such. */
   failures: number;
 }
@@ -59,6 +61,7 @@ export async function runClosedLoop(
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     completed: result["2xx"],
+    sent: result.requests.sent,
     failures: result.errors + result.non2xx,
   };
 }
@@ -125,6 +128,7 @@ export async function runOpenLoop(
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     completed: latencies.length,
+    sent: total,
     failures,
   };
 }

@@ -4,6 +4,7 @@
  * and writes bench/results/<timestamp>.json and bench/results/latest.json. docs/performance.md explains the method.
  */
 import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { measureAccounting } from "./experiments/accounting";
 import { measureLoginStorm, measureOpenLoop } from "./experiments/open-loop";
@@ -36,6 +37,7 @@ async function userIdOf(gatewayUrl: string, cookie: string): Promise<string> {
 
 async function run(options: BenchOptions): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
+  const loadAtStart = os.loadavg()[0] ?? Number.NaN;
   log(`fedsession benchmark (${options.quick ? "quick" : "full"}): starting the stack in production mode…`);
   const stack = await startStack({ redisUrl: options.redisUrl, bcryptCost: options.bcryptCost });
   const unavailable: Record<string, string> = {};
@@ -79,11 +81,11 @@ async function run(options: BenchOptions): Promise<BenchReport> {
     log(`closed loop: ${scenarios.map((scenario) => scenario.id).join(" ")} × ${options.rounds} rounds`);
     const throughput = await measureThroughput(scenarios, options, log);
     const anonymousMax = throughput.find((scenario) => scenario.id === "A")?.requestsPerSecond ?? 0;
-    const rate = Math.max(10, Math.round(anonymousMax / 2));
+    const rate = options.openLoopRate ?? Math.max(10, Math.round(anonymousMax / 2));
 
     const anonymous = graphqlTarget(gateway, PUBLIC_QUERY);
     const withCookie = graphqlTarget(gateway, PUBLIC_QUERY, cookieHeader(cookie));
-    log(`open loop: A and B at ${rate} req/s (half of A's maximum)`);
+    log(`open loop: A and B at ${rate} req/s${options.openLoopRate === null ? " (half of A's maximum)" : ""}`);
     const openLoop = await measureOpenLoop(anonymous, withCookie, {
       ratePerSecond: rate,
       rounds: options.rounds,
@@ -126,7 +128,7 @@ async function run(options: BenchOptions): Promise<BenchReport> {
 
     const partial = {
       startedAt,
-      machine: machine(redisVersion),
+      machine: machine(redisVersion, loadAtStart),
       options,
       unavailable,
       scenarios: throughput,

@@ -13,6 +13,8 @@ export interface BenchOptions {
   revocations: number;
   /** Sessions in the large store of the resolve-latency comparison (the small one holds 1k). */
   largeStoreSessions: number;
+  /** Fixed rate of the open-loop and login-storm runs; null: half of A's measured maximum. */
+  openLoopRate: number | null;
   bcryptCost: number;
   /** A Redis for the stack; unset: a private redis-server, so command counts and memory are ours alone. */
   redisUrl: string | null;
@@ -20,7 +22,8 @@ export interface BenchOptions {
 
 /**
  * Flags win over environment variables: `--quick`, `--duration=<s>`, `--rounds=<n>`, `--connections=<n>`.
- * BENCH_QUICK=1, BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_REDIS_URL, BENCH_BCRYPT_COST.
+ * BENCH_QUICK=1, BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_RATE (open loop, req/s), BENCH_REDIS_URL,
+ * BENCH_BCRYPT_COST; any BENCH_X can also be given as --x=<value>.
  */
 export function readOptions(argv: readonly string[], env: Env): BenchOptions {
   const flags: Record<string, string> = {};
@@ -35,17 +38,19 @@ export function readOptions(argv: readonly string[], env: Env): BenchOptions {
   const quick = reader.optional("BENCH_QUICK") === "1" || reader.optional("BENCH_QUICK") === "true";
   return {
     quick,
-    durationSeconds: reader.integer("BENCH_DURATION", quick ? 2 : 5, { min: 1, max: 600 }),
+    durationSeconds: reader.integer("BENCH_DURATION", quick ? 1 : 5, { min: 1, max: 600 }),
     warmupSeconds: reader.integer("BENCH_WARMUP", quick ? 1 : 3, { min: 1, max: 60 }),
     rounds: reader.integer("BENCH_ROUNDS", 3, { min: 1, max: 50 }),
     connections: reader.integer("BENCH_CONNECTIONS", 32, { min: 1, max: 1024 }),
-    openLoopSeconds: reader.integer("BENCH_OPEN_LOOP_DURATION", quick ? 2 : 5, { min: 1, max: 600 }),
+    openLoopSeconds: reader.integer("BENCH_OPEN_LOOP_DURATION", quick ? 1 : 5, { min: 1, max: 600 }),
     revocations: reader.integer("BENCH_REVOCATIONS", quick ? 20 : 100, { min: 1, max: 10_000 }),
     largeStoreSessions: reader.integer("BENCH_LARGE_STORE", quick ? 100_000 : 1_000_000, {
       min: 100_000,
       max: 10_000_000,
     }),
-    bcryptCost: reader.integer("BENCH_BCRYPT_COST", 12, { min: 4, max: 15 }),
+    openLoopRate:
+      reader.optional("BENCH_RATE") === undefined ? null : reader.integer("BENCH_RATE", 0, { min: 1, max: 1_000_000 }),
+    bcryptCost: reader.integer("BENCH_BCRYPT_COST", quick ? 10 : 12, { min: 4, max: 15 }),
     redisUrl: reader.optional("BENCH_REDIS_URL") ?? null,
   };
 }

@@ -15,7 +15,16 @@ export interface Target {
 
 export interface BenchReport {
   startedAt: string;
-  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; redis: string; platform: string };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGb: number;
+    node: string;
+    redis: string;
+    platform: string;
+    /** 1-minute load average when the run started and ended: anything above ~0 means other work shared the cores. */
+    loadAverage: { atStart: number; atEnd: number };
+  };
   options: BenchOptions;
   /** Why a scenario or an experiment is missing, by id. */
   unavailable: Record<string, string>;
@@ -28,7 +37,7 @@ export interface BenchReport {
   targets: Target[];
 }
 
-export function machine(redisVersion: string): BenchReport["machine"] {
+export function machine(redisVersion: string, loadAtStart: number): BenchReport["machine"] {
   return {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? "unknown",
@@ -36,6 +45,7 @@ export function machine(redisVersion: string): BenchReport["machine"] {
     node: process.version,
     redis: redisVersion,
     platform: `${os.platform()} ${os.release()}`,
+    loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] ?? Number.NaN },
   };
 }
 
@@ -69,7 +79,7 @@ export function evaluateTargets(report: Omit<BenchReport, "targets">): Target[] 
     met: accounting ? accounting.cookie.sessionServiceCallsPerRequest <= 1.001 : null,
   });
   targets.push({
-    name: "Redis commands per credentialed request (B − A)",
+    name: "session-Redis commands per credentialed request",
     goal: "≤ 1 round trip",
     measured: accounting ? fixed(accounting.redisCommandsPerCredentialedRequest, 3) : "n/a",
     met: accounting ? accounting.redisCommandsPerCredentialedRequest <= 1.001 : null,
@@ -133,7 +143,9 @@ export function formatReport(report: BenchReport): string {
     fixed(scenario.p99Ms),
     String(scenario.failures),
   ]);
+  const { loadAverage } = report.machine;
   const parts = [
+    `Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, Redis ${report.machine.redis}; load average ${fixed(loadAverage.atStart)} at start, ${fixed(loadAverage.atEnd)} at end`,
     `Closed loop: ${report.options.connections} connections, ${report.options.durationSeconds} s per run, median of ${report.options.rounds} rounds`,
     table(["id", "scenario", "req/s", "vs A", "p50 ms", "p99 ms", "failed"], scenarioRows),
     "",

@@ -12,7 +12,10 @@ import { deleteByPrefix } from "./redis-stats";
 
 export interface BenchStack {
   keys: KeyMaterial;
-  /** A plain client on the stack's Redis, for INFO; no key prefix. */
+  /**
+   * A plain client (no key prefix) on the Redis that holds the sessions, for INFO. With a private Redis the session
+   * service has one of its own, so its command counters are the session lookups' and nothing else's.
+   */
   redis: Redis;
   /** True when the Redis is a private redis-server: its counters and memory are the stack's alone. */
   privateRedis: boolean;
@@ -36,6 +39,7 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
   await writeKeyMaterial(keysDir, keys);
   const keyPrefix = `bench:${randomUUID().slice(0, 8)}:`;
   let redisProcess: RedisProcess | null = null;
+  let sessionRedisProcess: RedisProcess | null = null;
   let redis: Redis | null = null;
   let proxy: CountingProxy | null = null;
   let unregister: () => void = () => undefined;
@@ -51,13 +55,16 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
       redis.disconnect();
     }
     await redisProcess?.kill();
+    await sessionRedisProcess?.kill();
     await rm(keysDir, { recursive: true, force: true });
   };
   unregister = registerCleanup(cleanUp);
   try {
     redisProcess = options.redisUrl === null ? await startRedisProcess() : null;
+    sessionRedisProcess = options.redisUrl === null ? await startRedisProcess() : null;
     const redisUrl = redisProcess?.url ?? (options.redisUrl as string);
-    redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    const sessionRedisUrl = sessionRedisProcess?.url ?? redisUrl;
+    redis = new Redis(sessionRedisUrl, { maxRetriesPerRequest: 1 });
     await redis.ping();
     const base: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -75,6 +82,7 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
     );
     const session = await startChild("session", "subgraphs/session/src/main.ts", sessionPort as number, {
       ...base,
+      REDIS_URL: sessionRedisUrl,
       SESSION_PORT: String(sessionPort),
     });
     const [auth, documents] = await Promise.all([

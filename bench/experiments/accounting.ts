@@ -3,7 +3,7 @@ import type { CountingProxy } from "../counting-proxy";
 import { runClosedLoop, type LoadTarget } from "../load";
 import { commandCounts, commandDelta, type CommandDelta } from "../redis-stats";
 
-/** What one run cost, per successful request. */
+/** What one run cost, per request sent. */
 export interface RequestCost {
   requests: number;
   sessionServiceCallsPerRequest: number;
@@ -16,7 +16,7 @@ export interface AccountingFigures {
   anonymous: RequestCost;
   cookie: RequestCost;
   bearer: RequestCost | null;
-  /** B minus A: what the credential adds to a request. */
+  /** Commands on the session Redis per request of B: what the cookie costs in Redis. */
   redisCommandsPerCredentialedRequest: number;
   /** Session-service resolves that wrote to Redis (sliding expiry), as a share of resolves, under scenario B. */
   writesPerResolve: number;
@@ -36,7 +36,8 @@ async function cost(
   // Let replies of the last requests land before reading the counters.
   await new Promise((resolve) => setTimeout(resolve, 200));
   const delta = commandDelta(before, await commandCounts(redis));
-  const requests = result.completed;
+  // Requests still in flight when the run stopped were served too (their lookups and commands are counted).
+  const requests = result.sent;
   return {
     requests,
     sessionServiceCallsPerRequest: (calls(proxy.counts()) - proxiedBefore) / requests,
@@ -48,7 +49,7 @@ async function cost(
 
 /**
  * Runs A, B (and C) against the replica gateway, whose session-service traffic goes through the counting proxy, and
- * reads Redis's own command counters around each run. Only meaningful on a Redis nobody else uses.
+ * reads the session Redis's own command counters around each run. Only meaningful on a Redis nobody else uses.
  */
 export async function measureAccounting(
   redis: Redis,
@@ -61,12 +62,12 @@ export async function measureAccounting(
   const bearer =
     targets.bearer && (await cost(redis, proxy, targets.bearer, options.connections, options.durationSeconds));
   const resolves = cookie.sessionServiceCallsPerRequest * cookie.requests;
-  const credentialWrites = (cookie.redisWritesPerRequest - anonymous.redisWritesPerRequest) * cookie.requests;
+  const credentialWrites = cookie.redisWritesPerRequest * cookie.requests;
   return {
     anonymous,
     cookie,
     bearer,
-    redisCommandsPerCredentialedRequest: cookie.redisCommandsPerRequest - anonymous.redisCommandsPerRequest,
+    redisCommandsPerCredentialedRequest: cookie.redisCommandsPerRequest,
     writesPerResolve: resolves > 0 ? Math.max(0, credentialWrites) / resolves : Number.NaN,
   };
 }
