@@ -58,6 +58,7 @@ describe("the gateway's HTTP surface", () => {
             e: `${name}-${Date.now()}@example.com`,
           },
         );
+        expect(signUp.body.errors).toBeUndefined();
         expect(signUp.headers.get("etag")).toBeNull();
       }
       const aliceAnswer = await alice.request(PUBLIC_QUERY);

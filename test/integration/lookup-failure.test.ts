@@ -66,6 +66,9 @@ describe("when the session lookup fails", () => {
     afterAll(async () => {
       await stack?.stop();
       await redis?.kill();
+      // ioredis leaves its connect/command timers (at most connectTimeout, 2 s) running after a disconnect from a
+      // dead server; let them lapse so the test worker exits cleanly instead of being force-killed.
+      await new Promise((resolve) => setTimeout(resolve, 2100));
     });
 
     it("answers 503 within a bounded time instead of forwarding without an identity", async () => {

@@ -51,6 +51,7 @@ export function createRedisClient(config: RedisConfig): RedisClient {
 
 /** QUIT lets pending replies arrive; disconnect afterwards stops reconnect timers even when Redis is already gone. */
 export async function closeRedisClient(client: RedisClient): Promise<void> {
-  await client.quit().catch(() => undefined);
+  // QUIT on a connection that is down would wait for a reconnect; there is nothing to flush then.
+  if (client.status === "ready") await client.quit().catch(() => undefined);
   client.disconnect();
 }

@@ -16,6 +16,11 @@ export interface CreateSessionRequest {
   userAgent: string | null;
   ip: string | null;
   transport: SessionTransport;
+  /**
+   * The session the caller signed in from, if any: ended right after the new one exists, whoever the new user is,
+   * so a new login never leaves the previous session alive (ASVS 7.2.4).
+   */
+  replacesSessionId: string | null;
 }
 
 export interface TokenPair {

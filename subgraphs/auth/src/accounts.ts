@@ -4,6 +4,7 @@ import { AccountError, EMAIL_TAKEN_MESSAGE, InvalidCredentials, WRONG_CURRENT_PA
 import type { LoginGuard } from "./login-guard";
 import { passwordProblem } from "./password-policy";
 import type { Passwords } from "./passwords";
+import type { SignUpGuard } from "./sign-up-guard";
 import type { UserRecord, UserStore } from "./store/user-store";
 
 export const SIGN_UP_PERMISSIONS: readonly string[] = ["documents:read", "documents:write"];
@@ -19,6 +20,7 @@ export interface AccountsOptions {
   users: UserStore;
   passwords: Passwords;
   guard: LoginGuard;
+  signUpGuard: SignUpGuard;
   clock: () => Date;
   newId?: () => string;
 }
@@ -29,8 +31,11 @@ export interface PermissionChange {
 }
 
 export interface Accounts {
-  /** Throws AccountError "invalid-input" (bad email or password) or "email-taken". */
-  signUp(email: string, password: string): Promise<UserRecord>;
+  /**
+   * Throws SignUpThrottled before anything else when `ip` is over its sign-up limit, then AccountError
+   * "invalid-input" (bad email or password) or "email-taken".
+   */
+  signUp(email: string, password: string, ip: string | null): Promise<UserRecord>;
   /**
    * Throws LoginThrottled before any password work when the account or `ip` is over its limit, and InvalidCredentials
    * (one message) for an unknown email, a wrong password and a disabled account. Re-hashes when the cost rose.
@@ -67,7 +72,14 @@ function canonicalPermissions(permissions: readonly string[]): string[] {
 
 const unknownUser = (userId: string) => new AccountError("invalid-input", `No user has the id "${userId}"`);
 
-export function createAccounts({ users, passwords, guard, clock, newId = randomUUID }: AccountsOptions): Accounts {
+export function createAccounts({
+  users,
+  passwords,
+  guard,
+  signUpGuard,
+  clock,
+  newId = randomUUID,
+}: AccountsOptions): Accounts {
   const createUser = async (
     email: string,
     passwordHash: string,
@@ -114,7 +126,8 @@ export function createAccounts({ users, passwords, guard, clock, newId = randomU
   };
 
   return {
-    signUp: async (rawEmail, password) => {
+    signUp: async (rawEmail, password, ip) => {
+      await signUpGuard.admit(ip);
       const email = normaliseEmail(rawEmail);
       assertPasswordAllowed(password, email);
       const passwordHash = await passwords.hash(password);

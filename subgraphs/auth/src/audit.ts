@@ -12,6 +12,7 @@ export interface Audit {
   loginFailed(fields: { userId: string | null; reason: LoginFailureReason; ip: string | null }): void;
   /** No user id: a throttled attempt is refused before any lookup. */
   loginThrottled(fields: { scope: ThrottleScope; retryAfterSeconds: number; ip: string | null }): void;
+  signUpThrottled(fields: { retryAfterSeconds: number; ip: string }): void;
   passwordChanged(fields: {
     userId: string;
     sessionId: string;
@@ -38,6 +39,7 @@ export function createAudit(logger: Logger): Audit {
     loginSucceeded: (fields) => logger.info("audit.login_succeeded", fields),
     loginFailed: (fields) => logger.info("audit.login_failed", fields),
     loginThrottled: (fields) => logger.warn("audit.login_throttled", fields),
+    signUpThrottled: (fields) => logger.warn("audit.sign_up_throttled", fields),
     passwordChanged: (fields) => logger.info("audit.password_changed", fields),
     passwordChangeFailed: (fields) => logger.info("audit.password_change_failed", fields),
     permissionsChanged: ({ oldPermissions, newPermissions, ...fields }) =>

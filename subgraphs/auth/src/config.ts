@@ -3,6 +3,7 @@ import { normaliseEmail } from "./email";
 import { AccountError } from "./errors";
 import type { LoginLimits } from "./login-guard";
 import { passwordProblem } from "./password-policy";
+import type { SignUpLimits } from "./sign-up-guard";
 
 export interface AdministratorConfig {
   email: string;
@@ -20,6 +21,8 @@ export interface AuthConfig {
   bcryptCost: number;
   /** Failed-login limits (LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_MAX_FAILURES_PER_IP, LOGIN_THROTTLE_WINDOW). */
   loginLimits: LoginLimits;
+  /** Sign-up attempts per client IP (SIGNUP_MAX_PER_IP, SIGNUP_THROTTLE_WINDOW). */
+  signUpLimits: SignUpLimits;
   /** Created or updated at start-up; null when ADMIN_EMAIL and ADMIN_PASSWORD are both unset. */
   administrator: AdministratorConfig | null;
   /** null: in-memory stores (refused in production). */
@@ -69,7 +72,8 @@ function readAdministrator(env: EnvReader): AdministratorConfig | null {
  * whole milliseconds so sub-second bounds are possible), BCRYPT_COST (12, 4-15), ADMIN_EMAIL + ADMIN_PASSWORD
  * (both or neither), LOGIN_MAX_FAILURES_PER_ACCOUNT (10 per window; ASVS allows at most 100 an hour),
  * LOGIN_MAX_FAILURES_PER_IP (100 per window, so one NAT's users do not lock each other out), LOGIN_THROTTLE_WINDOW
- * (15m), REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX.
+ * (15m), SIGNUP_MAX_PER_IP (20 sign-up attempts per window, successful or not), SIGNUP_THROTTLE_WINDOW (1h),
+ * REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX.
  */
 export function readConfig(source: Env): AuthConfig {
   const env = new EnvReader(source);
@@ -92,6 +96,10 @@ export function readConfig(source: Env): AuthConfig {
       maxFailuresPerAccount: env.integer("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10, { min: 1, max: 100 }),
       maxFailuresPerIp: env.integer("LOGIN_MAX_FAILURES_PER_IP", 100, { min: 1, max: 1_000_000 }),
       windowSeconds: env.durationSeconds("LOGIN_THROTTLE_WINDOW", "15m"),
+    },
+    signUpLimits: {
+      maxPerIp: env.integer("SIGNUP_MAX_PER_IP", 20, { min: 1, max: 1_000_000 }),
+      windowSeconds: env.durationSeconds("SIGNUP_THROTTLE_WINDOW", "1h"),
     },
     administrator: readAdministrator(env),
     redis,

@@ -32,7 +32,7 @@ export class InvalidCredentials extends AccountError {
 
 export type ThrottleScope = "account" | "ip";
 
-/** Too many failed attempts for this account or client IP; no password was checked. */
+/** Too many failed attempts for this account or client IP, or too soon after the last one; no password was checked. */
 export class LoginThrottled extends Error {
   constructor(
     readonly scope: ThrottleScope,
@@ -40,5 +40,13 @@ export class LoginThrottled extends Error {
   ) {
     super(`Too many failed sign-in attempts; try again in ${retryAfterSeconds} seconds`);
     this.name = "LoginThrottled";
+  }
+}
+
+/** Too many sign-up attempts from this client IP; nothing was validated, hashed or stored. */
+export class SignUpThrottled extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many sign-up attempts from this address; try again in ${retryAfterSeconds} seconds`);
+    this.name = "SignUpThrottled";
   }
 }

@@ -8,13 +8,27 @@ export {
 } from "./accounts";
 export { createAudit, type Audit } from "./audit";
 export { readConfig, type AuthConfig, type AdministratorConfig } from "./config";
-export { createLoginGuard, DEFAULT_LOGIN_LIMITS, type LoginGuard, type LoginLimits } from "./login-guard";
+export {
+  ACCOUNT_BACKOFF,
+  createLoginGuard,
+  DEFAULT_LOGIN_LIMITS,
+  type LoginGuard,
+  type LoginLimits,
+} from "./login-guard";
 export { start, type StartedService } from "./main";
 export { passwordProblem, PASSWORD_MAX_CHARACTERS, PASSWORD_MIN_CHARACTERS } from "./password-policy";
 export { createPasswords, type Passwords, type PasswordOptions } from "./passwords";
+export { createSignUpGuard, DEFAULT_SIGN_UP_LIMITS, type SignUpGuard, type SignUpLimits } from "./sign-up-guard";
 export { createAuthServer, SUBGRAPH_NAME, typeDefs, type AuthServer, type AuthServerDependencies } from "./server";
 export type { OpenedSession, SessionService } from "./sessions";
-export { accountThrottleKey, ipThrottleKey, type LoginThrottle, type ThrottleWindow } from "./store/login-throttle";
+export {
+  accountThrottleKey,
+  ipThrottleKey,
+  signUpThrottleKey,
+  type Backoff,
+  type LoginThrottle,
+  type ThrottleWindow,
+} from "./store/login-throttle";
 export { createMemoryLoginThrottle, createMemoryUserStore } from "./store/memory";
 export { createRedisLoginThrottle, createRedisUserStore } from "./store/redis";
 export { UserStoreError, type UserRecord, type UserStore, type UserStoreFailure } from "./store/user-store";

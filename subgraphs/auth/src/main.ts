@@ -16,6 +16,7 @@ import { ADMINISTRATOR_PERMISSIONS, createAccounts, SIGN_UP_PERMISSIONS, type Ac
 import { readConfig, type AuthConfig } from "./config";
 import { createLoginGuard } from "./login-guard";
 import { createPasswords } from "./passwords";
+import { createSignUpGuard } from "./sign-up-guard";
 import { createAuthServer } from "./server";
 import { createMemoryLoginThrottle, createMemoryUserStore } from "./store/memory";
 import { createRedisLoginThrottle, createRedisUserStore } from "./store/redis";
@@ -61,7 +62,8 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   const throttle = redis ? createRedisLoginThrottle(redis) : createMemoryLoginThrottle(clock);
   const passwords = await createPasswords({ cost: config.bcryptCost, pepper: passwordPepper(material) });
   const guard = createLoginGuard(throttle, config.loginLimits);
-  const accounts = createAccounts({ users, passwords, guard, clock });
+  const signUpGuard = createSignUpGuard(throttle, config.signUpLimits);
+  const accounts = createAccounts({ users, passwords, guard, signUpGuard, clock });
   const sessions = createSessionServiceClient({
     baseUrl: config.sessionUrl,
     from: "auth",

@@ -48,7 +48,8 @@ function checkTokens(tokens: TokenPair | undefined): TokenPair {
 }
 
 /**
- * Opens a session for a user who just proved who they are, recording the client the gateway signed. COOKIE: the
+ * Opens a session for a user who just proved who they are, recording the client the gateway signed, and has the
+ * session service end `replacesSessionId` (the caller's current session) once the new one exists. COOKIE: the
  * token only ever goes into the internal header, never a body or a log. TOKEN: no header; the tokens are returned
  * for the response body, which is how native apps receive them.
  */
@@ -57,6 +58,7 @@ export async function openSession(
   user: UserRecord,
   client: ClientInfo,
   transport: SessionTransport,
+  replacesSessionId: string | null,
 ): Promise<OpenedSession> {
   const { token, tokens, session } = await sessions.createSession({
     userId: user.id,
@@ -64,6 +66,7 @@ export async function openSession(
     userAgent: client.userAgent,
     ip: client.ip,
     transport,
+    replacesSessionId,
   });
   const expiresAt = new Date(session.expiresAt);
   if (typeof session.id !== "string" || Number.isNaN(expiresAt.getTime())) throw malformed();

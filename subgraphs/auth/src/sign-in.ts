@@ -10,12 +10,14 @@ export interface SignedIn {
 }
 
 /**
- * Opens a session for a user who proved their password, then reads the user again: an administrator may have
- * disabled them or changed their permissions while the password was being checked, after the session service had
- * already been told. Whichever order the two writes landed in, the new session ends up revoked or up to date.
+ * Opens a session for a user who proved their password, ending the session the caller already had, whoever it
+ * belonged to (ASVS 7.2.4: a new login terminates the current session). Then reads the user again: an administrator
+ * may have disabled them or changed their permissions while the password was being checked, after the session service
+ * had already been told. Whichever order the two writes landed in, the new session ends up revoked or up to date.
  */
 export async function signIn(context: AuthContext, user: UserRecord, transport: SessionTransport): Promise<SignedIn> {
-  const session = await openSession(context.sessions, user, context.client, transport);
+  const callerSessionId = context.identity.authenticated ? context.identity.sessionId : null;
+  const session = await openSession(context.sessions, user, context.client, transport, callerSessionId);
   const current = await context.accounts.find(user.id);
   if (current === null || current.disabled) {
     await context.sessions.revokeUserSessions({ userId: user.id, exceptSessionId: null });

@@ -2,15 +2,17 @@ import { randomBytes } from "node:crypto";
 import { compare, getRounds } from "bcrypt";
 import { TestClock } from "@fedsession/testing";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, type Accounts } from "../src/accounts";
-import { AccountError, InvalidCredentials, LoginThrottled } from "../src/errors";
-import { createLoginGuard } from "../src/login-guard";
+import { AccountError, InvalidCredentials, LoginThrottled, SignUpThrottled } from "../src/errors";
+import { createLoginGuard, type LoginLimits } from "../src/login-guard";
 import { createPasswords, type Passwords } from "../src/passwords";
+import { createSignUpGuard } from "../src/sign-up-guard";
 import { createMemoryLoginThrottle, createMemoryUserStore } from "../src/store/memory";
 import type { UserStore } from "../src/store/user-store";
 
 const TEST_COST = 4;
 const PEPPER = randomBytes(32);
-const LIMITS = { maxFailuresPerAccount: 3, maxFailuresPerIp: 5, windowSeconds: 60 };
+const LIMITS: LoginLimits = { maxFailuresPerAccount: 3, maxFailuresPerIp: 5, windowSeconds: 60 };
+const SIGN_UP_LIMITS = { maxPerIp: 3, windowSeconds: 60 };
 const IP = "198.51.100.4";
 
 /** Settles to what a rejection exposes (class, code, message), so tests can compare errors from different paths. */
@@ -39,13 +41,16 @@ describe("accounts", () => {
     passwords = await createPasswords({ cost: TEST_COST, pepper: PEPPER, compare: countingCompare });
   });
 
-  const accountsWith = (store: UserStore, hasher: Passwords) =>
-    createAccounts({
+  const accountsWith = (store: UserStore, hasher: Passwords, limits: LoginLimits = LIMITS) => {
+    const throttle = createMemoryLoginThrottle(clock.now);
+    return createAccounts({
       users: store,
       passwords: hasher,
-      guard: createLoginGuard(createMemoryLoginThrottle(clock.now), LIMITS),
+      guard: createLoginGuard(throttle, limits),
+      signUpGuard: createSignUpGuard(throttle, SIGN_UP_LIMITS),
       clock: clock.now,
     });
+  };
 
   beforeEach(() => {
     users = createMemoryUserStore();
@@ -54,7 +59,7 @@ describe("accounts", () => {
   });
 
   it("signs up with a normalised email, the default permissions and a bcrypt hash of the chosen cost", async () => {
-    const user = await accounts.signUp("  Alice@Example.COM ", "alice-password-1");
+    const user = await accounts.signUp("  Alice@Example.COM ", "alice-password-1", null);
     expect(user).toMatchObject({
       email: "alice@example.com",
       permissions: ["documents:read", "documents:write"],
@@ -68,8 +73,8 @@ describe("accounts", () => {
   });
 
   it("refuses a second sign-up with the same email, whatever its case", async () => {
-    await accounts.signUp("bob@example.com", "bob-password-1");
-    const error = await failureOf(accounts.signUp(" BOB@example.com", "another-password"));
+    await accounts.signUp("bob@example.com", "bob-password-1", null);
+    const error = await failureOf(accounts.signUp(" BOB@example.com", "another-password", null));
     expect(error).toEqual({
       type: "AccountError",
       code: "email-taken",
@@ -79,21 +84,23 @@ describe("accounts", () => {
 
   it("refuses malformed emails with a message a person can act on", async () => {
     for (const email of ["no-at-sign", "two@@example.com", "sp ace@example.com", `${"a".repeat(250)}@example.com`]) {
-      await expect(accounts.signUp(email, "good-password-1")).rejects.toMatchObject({ code: "invalid-input" });
+      await expect(accounts.signUp(email, "good-password-1", null)).rejects.toMatchObject({ code: "invalid-input" });
     }
   });
 
   it("refuses short, long and common passwords and the email's name part, with a message a person can act on", async () => {
-    await expect(accounts.signUp("c@example.com", "short")).rejects.toMatchObject({
+    await expect(accounts.signUp("c@example.com", "short", null)).rejects.toMatchObject({
       code: "invalid-input",
       message: expect.stringContaining("at least 8"),
     });
-    await expect(accounts.signUp("c@example.com", "x".repeat(129))).rejects.toMatchObject({ code: "invalid-input" });
-    await expect(accounts.signUp("c@example.com", "Password1")).rejects.toMatchObject({
+    await expect(accounts.signUp("c@example.com", "x".repeat(129), null)).rejects.toMatchObject({
+      code: "invalid-input",
+    });
+    await expect(accounts.signUp("c@example.com", "Password1", null)).rejects.toMatchObject({
       code: "invalid-input",
       message: expect.stringContaining("most common"),
     });
-    await expect(accounts.signUp("Wintermute9@example.com", "wintermute9")).rejects.toMatchObject({
+    await expect(accounts.signUp("Wintermute9@example.com", "wintermute9", null)).rejects.toMatchObject({
       code: "invalid-input",
       message: expect.stringContaining("name part of your email"),
     });
@@ -101,7 +108,7 @@ describe("accounts", () => {
   });
 
   it("gives the identical error for an unknown email and a wrong password", async () => {
-    await accounts.signUp("dave@example.com", "dave-password-1");
+    await accounts.signUp("dave@example.com", "dave-password-1", null);
     const unknown = await failureOf(accounts.login("nobody@example.com", "dave-password-1", IP));
     const wrong = await failureOf(accounts.login("dave@example.com", "not-daves-password", IP));
     expect(unknown).toEqual(invalidCredentials);
@@ -117,14 +124,14 @@ describe("accounts", () => {
   });
 
   it("refuses a disabled user with the same error even when the password is right", async () => {
-    const erin = await accounts.signUp("erin@example.com", "erin-password-1");
+    const erin = await accounts.signUp("erin@example.com", "erin-password-1", null);
     await users.update({ ...erin, disabled: true });
     const error = await failureOf(accounts.login("erin@example.com", "erin-password-1", IP));
     expect(error).toEqual(invalidCredentials);
   });
 
   it("keeps the internal reason and user id of a failed login for the audit log only", async () => {
-    const dave = await accounts.signUp("dave@example.com", "dave-password-1");
+    const dave = await accounts.signUp("dave@example.com", "dave-password-1", null);
     await users.update({ ...dave, disabled: true });
     const attempts = [
       accounts.login("nobody@example.com", "x-password-1", IP),
@@ -152,7 +159,7 @@ describe("accounts", () => {
   });
 
   it("re-hashes with the configured cost on a successful login when the stored cost is lower", async () => {
-    const grace = await accounts.signUp("grace@example.com", "grace-password-1");
+    const grace = await accounts.signUp("grace@example.com", "grace-password-1", null);
     expect(getRounds(grace.passwordHash)).toBe(4);
     const stronger = accountsWith(users, await createPasswords({ cost: 5, pepper: PEPPER }));
     await expect(stronger.login("grace@example.com", "wrong-password-1", IP)).rejects.toBeInstanceOf(
@@ -169,7 +176,7 @@ describe("accounts", () => {
 
   describe("throttling", () => {
     it("refuses an account after its failures reach the limit, without checking the password, until the window ends", async () => {
-      await accounts.signUp("heidi@example.com", "heidi-password-1");
+      await accounts.signUp("heidi@example.com", "heidi-password-1", null);
       for (let i = 0; i < LIMITS.maxFailuresPerAccount; i += 1) {
         await expect(accounts.login("heidi@example.com", "wrong-password-1", IP)).rejects.toBeInstanceOf(
           InvalidCredentials,
@@ -194,8 +201,8 @@ describe("accounts", () => {
     });
 
     it("leaves other accounts usable while one is throttled, and a success clears the account's failures", async () => {
-      await accounts.signUp("ivan@example.com", "ivan-password-1");
-      await accounts.signUp("judy@example.com", "judy-password-1");
+      await accounts.signUp("ivan@example.com", "ivan-password-1", null);
+      await accounts.signUp("judy@example.com", "judy-password-1", null);
       for (let i = 0; i < LIMITS.maxFailuresPerAccount + 2; i += 1) {
         await accounts.login("ivan@example.com", "wrong-password-1", `192.0.2.${i}`).catch(() => null);
       }
@@ -221,12 +228,12 @@ describe("accounts", () => {
       await expect(accounts.login("victim99@example.com", "guess-password-1", attacker)).rejects.toMatchObject({
         scope: "ip",
       });
-      await accounts.signUp("kim@example.com", "kim-password-1");
+      await accounts.signUp("kim@example.com", "kim-password-1", null);
       await expect(accounts.login("kim@example.com", "kim-password-1", IP)).resolves.toBeDefined();
     });
 
     it("counts a wrong current password on a password change as a failed attempt", async () => {
-      const leo = await accounts.signUp("leo@example.com", "leo-password-1");
+      const leo = await accounts.signUp("leo@example.com", "leo-password-1", null);
       for (let i = 0; i < LIMITS.maxFailuresPerAccount; i += 1) {
         await expect(accounts.changePassword(leo.id, "wrong-password-1", "new-password-1", IP)).rejects.toMatchObject({
           code: "wrong-current-password",
@@ -240,8 +247,92 @@ describe("accounts", () => {
     });
   });
 
+  describe("back-off below the account limit", () => {
+    const TEN_PER_15_MINUTES: LoginLimits = { maxFailuresPerAccount: 10, maxFailuresPerIp: 100, windowSeconds: 900 };
+    const wrong = (target: Accounts) => target.login("olga@example.com", "wrong-password-1", IP);
+    const right = (target: Accounts) => target.login("olga@example.com", "olga-password-1", IP);
+
+    it("after the 5th failure makes each attempt wait 1 s, 2 s, 4 s, 8 s, 16 s since the previous failure, unchecked", async () => {
+      const backingOff = accountsWith(users, passwords, TEN_PER_15_MINUTES);
+      await backingOff.signUp("olga@example.com", "olga-password-1", null);
+      for (let i = 0; i < 5; i += 1) await expect(wrong(backingOff)).rejects.toBeInstanceOf(InvalidCredentials);
+      for (const seconds of [1, 2, 4, 8, 16]) {
+        compares.length = 0;
+        const early = await right(backingOff).catch((error: unknown) => error);
+        expect(early).toBeInstanceOf(LoginThrottled);
+        expect(early).toMatchObject({ scope: "account", retryAfterSeconds: seconds });
+        clock.advance(seconds * 1000 - 1);
+        await expect(right(backingOff)).rejects.toMatchObject({ retryAfterSeconds: 1 });
+        expect(compares).toEqual([]);
+        clock.advance(1);
+        await expect(wrong(backingOff)).rejects.toBeInstanceOf(InvalidCredentials);
+      }
+      // Ten failures: the hard cap. The refusal now names the end of the window, not the next back-off step.
+      const capped = await right(backingOff).catch((error: unknown) => error);
+      expect(capped).toMatchObject({ retryAfterSeconds: 900 - 31 });
+      clock.advance(32_000);
+      await expect(right(backingOff)).rejects.toMatchObject({ retryAfterSeconds: 900 - 63 });
+      clock.advance((900 - 63) * 1000);
+      await expect(right(backingOff)).resolves.toMatchObject({ email: "olga@example.com" });
+    });
+
+    it("starts over after a successful login", async () => {
+      const backingOff = accountsWith(users, passwords, TEN_PER_15_MINUTES);
+      await backingOff.signUp("olga@example.com", "olga-password-1", null);
+      for (let i = 0; i < 5; i += 1) await wrong(backingOff).catch(() => null);
+      clock.advance(1000);
+      await expect(right(backingOff)).resolves.toBeDefined();
+      for (let i = 0; i < 5; i += 1) await expect(wrong(backingOff)).rejects.toBeInstanceOf(InvalidCredentials);
+      await expect(right(backingOff)).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    });
+  });
+
+  describe("sign-up throttling", () => {
+    const counted = () => {
+      const hashed: string[] = [];
+      const hasher: Passwords = {
+        ...passwords,
+        hash: (password) => {
+          hashed.push(password);
+          return passwords.hash(password);
+        },
+      };
+      return { hashed, throttled: accountsWith(users, hasher) };
+    };
+
+    it("refuses a client IP past its sign-up limit before validating or hashing, counting failed attempts too", async () => {
+      const { hashed, throttled } = counted();
+      const ip = "203.0.113.90";
+      await throttled.signUp("quinn@example.com", "quinn-password-1", ip);
+      await expect(throttled.signUp("quinn@example.com", "other-password-1", ip)).rejects.toMatchObject({
+        code: "email-taken",
+      });
+      await expect(throttled.signUp("rita@example.com", "short", ip)).rejects.toMatchObject({ code: "invalid-input" });
+      hashed.length = 0;
+      const refused = await throttled
+        .signUp("quinn@example.com", "rita-password-1", ip)
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(SignUpThrottled);
+      expect(refused).toMatchObject({ retryAfterSeconds: 60 });
+      await expect(throttled.signUp("not an email", "x", ip)).rejects.toBeInstanceOf(SignUpThrottled);
+      expect(hashed).toEqual([]);
+      await expect(users.findByEmail("rita@example.com")).resolves.toBeNull();
+
+      await expect(throttled.signUp("rita@example.com", "rita-password-1", "203.0.113.91")).resolves.toBeDefined();
+      clock.advance(60_000);
+      await expect(throttled.signUp("sam@example.com", "sam-password-1", ip)).resolves.toBeDefined();
+    });
+
+    it("does not throttle sign-ups without a signed client IP", async () => {
+      const { throttled } = counted();
+      for (let i = 0; i < SIGN_UP_LIMITS.maxPerIp + 2; i += 1) {
+        await expect(throttled.signUp(`anon${i}@example.com`, "anon-password-1", null)).resolves.toBeDefined();
+      }
+    });
+  });
+
   it("changes the password after checking the current one and the policy", async () => {
-    const mia = await accounts.signUp("mia@example.com", "mia-password-1");
+    const mia = await accounts.signUp("mia@example.com", "mia-password-1", null);
     await expect(accounts.changePassword(mia.id, "mia-password-1", "qwertyuiop", IP)).rejects.toMatchObject({
       code: "invalid-input",
     });
@@ -254,7 +345,7 @@ describe("accounts", () => {
   });
 
   it("sets permissions in canonical order and refuses unknown permissions and unknown users", async () => {
-    const nina = await accounts.signUp("nina@example.com", "nina-password-1");
+    const nina = await accounts.signUp("nina@example.com", "nina-password-1", null);
     await expect(accounts.setPermissions(nina.id, ["users:admin", "documents:read", "users:admin"])).resolves.toEqual({
       user: { ...nina, permissions: ["documents:read", "users:admin"] },
       previous: ["documents:read", "documents:write"],
@@ -268,7 +359,7 @@ describe("accounts", () => {
   });
 
   it("disables and re-enables an account, but never the acting administrator's own", async () => {
-    const oscar = await accounts.signUp("oscar@example.com", "oscar-password-1");
+    const oscar = await accounts.signUp("oscar@example.com", "oscar-password-1", null);
     await expect(accounts.setDisabled("u-admin", oscar.id, true)).resolves.toMatchObject({ disabled: true });
     await expect(accounts.login("oscar@example.com", "oscar-password-1", IP)).rejects.toMatchObject({
       reason: "disabled",
@@ -306,7 +397,7 @@ describe("accounts", () => {
   });
 
   it("promotes an existing ordinary user to administrator without creating a second account", async () => {
-    const user = await accounts.signUp("peggy@example.com", "peggy-password-1");
+    const user = await accounts.signUp("peggy@example.com", "peggy-password-1", null);
     const admin = await accounts.ensureAdministrator("peggy@example.com", "peggy-admin-password");
     expect(admin.id).toBe(user.id);
     expect(admin.createdAt).toBe(user.createdAt);

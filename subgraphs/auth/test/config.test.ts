@@ -23,6 +23,7 @@ describe("auth configuration", () => {
       sessionCallTimeoutMs: 2000,
       bcryptCost: 12,
       loginLimits: { maxFailuresPerAccount: 10, maxFailuresPerIp: 100, windowSeconds: 900 },
+      signUpLimits: { maxPerIp: 20, windowSeconds: 3600 },
       administrator: null,
       redis: null,
     });
@@ -43,6 +44,16 @@ describe("auth configuration", () => {
     expect(variableOf({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "101" })).toBe("LOGIN_MAX_FAILURES_PER_ACCOUNT");
     expect(variableOf({ LOGIN_MAX_FAILURES_PER_IP: "many" })).toBe("LOGIN_MAX_FAILURES_PER_IP");
     expect(variableOf({ LOGIN_THROTTLE_WINDOW: "soon" })).toBe("LOGIN_THROTTLE_WINDOW");
+  });
+
+  it("reads the sign-up limit per IP and its window, naming the variable of a bad one", () => {
+    expect(readConfig({ SIGNUP_MAX_PER_IP: "5", SIGNUP_THROTTLE_WINDOW: "10m" }).signUpLimits).toEqual({
+      maxPerIp: 5,
+      windowSeconds: 600,
+    });
+    expect(variableOf({ SIGNUP_MAX_PER_IP: "0" })).toBe("SIGNUP_MAX_PER_IP");
+    expect(variableOf({ SIGNUP_MAX_PER_IP: "lots" })).toBe("SIGNUP_MAX_PER_IP");
+    expect(variableOf({ SIGNUP_THROTTLE_WINDOW: "forever" })).toBe("SIGNUP_THROTTLE_WINDOW");
   });
 
   it("refuses a common ADMIN_PASSWORD or one equal to the email's name part", () => {

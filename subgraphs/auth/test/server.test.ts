@@ -35,6 +35,7 @@ import type { JSONWebKeySet } from "jose";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, type Accounts } from "../src/accounts";
 import { createLoginGuard, type LoginLimits } from "../src/login-guard";
 import { createPasswords, type Passwords } from "../src/passwords";
+import { createSignUpGuard, DEFAULT_SIGN_UP_LIMITS, type SignUpLimits } from "../src/sign-up-guard";
 import { createAuthServer, type AuthServer } from "../src/server";
 import type { SessionService } from "../src/sessions";
 import type { LoginThrottle } from "../src/store/login-throttle";
@@ -127,6 +128,8 @@ interface Stores {
   windowSeconds: number;
   /** Lets the throttle window pass: moves the clock (memory) or waits (Redis). */
   outlast(clock: TestClock): Promise<void>;
+  /** Lets `milliseconds` pass for the throttle only: moves its clock (memory) or waits (Redis). */
+  elapse(milliseconds: number): Promise<void>;
   redis: TestRedis | null;
   close(): Promise<void>;
 }
@@ -144,6 +147,9 @@ const storeKinds: [string, () => Promise<Stores>][] = [
           offset.value += 900_001;
           serverClock.advance(900_001);
         },
+        elapse: async (milliseconds) => {
+          offset.value += milliseconds;
+        },
         redis: null,
         close: async () => {},
       };
@@ -158,6 +164,7 @@ const storeKinds: [string, () => Promise<Stores>][] = [
         throttle: createRedisLoginThrottle(redis.client),
         windowSeconds: 6,
         outlast: () => new Promise((resolve) => setTimeout(resolve, 6100)),
+        elapse: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
         redis,
         close: () => redis.close(),
       };
@@ -230,13 +237,21 @@ async function startService(options: {
   throttle: LoginThrottle;
   passwords: Passwords;
   limits: LoginLimits;
+  signUpLimits?: SignUpLimits;
   logger?: Logger;
   clock?: TestClock;
   sessions?: SessionService;
 }): Promise<Service> {
   const clock = options.clock ?? new TestClock();
   const guard = createLoginGuard(options.throttle, options.limits);
-  const accounts = createAccounts({ users: options.users, passwords: options.passwords, guard, clock: clock.now });
+  const signUpGuard = createSignUpGuard(options.throttle, options.signUpLimits ?? DEFAULT_SIGN_UP_LIMITS);
+  const accounts = createAccounts({
+    users: options.users,
+    passwords: options.passwords,
+    guard,
+    signUpGuard,
+    clock: clock.now,
+  });
   const sessions = new RecordingSessionService(clock);
   const server = await createAuthServer({
     users: options.users,
@@ -362,6 +377,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
         userAgent: CLIENT.userAgent,
         ip: CLIENT.ip,
         transport: "COOKIE",
+        replacesSessionId: null,
       },
     ]);
     const cookie = sessionTokenOf(response);
@@ -374,7 +390,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
 
   it("refuses a sign-up with a taken email or a common password as BAD_USER_INPUT and opens no session", async () => {
     const address = email("bob");
-    await service.accounts.signUp(address, "bob-password-1");
+    await service.accounts.signUp(address, "bob-password-1", null);
     const taken = await service.execute(ANONYMOUS, SIGN_UP, {
       email: address.toUpperCase(),
       password: "other-password-1",
@@ -394,7 +410,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
 
   it("logs in with the right password and sets the session header", async () => {
     const address = email("carol");
-    const carol = await service.accounts.signUp(address, "carol-password-1");
+    const carol = await service.accounts.signUp(address, "carol-password-1", null);
     const response = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "carol-password-1" });
     expect(response.body.data).toMatchObject({ login: { user: { id: carol.id, email: address } } });
     expect(parseSessionToken(sessionTokenOf(response)?.token ?? "")).not.toBeNull();
@@ -405,13 +421,14 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
         userAgent: CLIENT.userAgent,
         ip: CLIENT.ip,
         transport: "COOKIE",
+        replacesSessionId: null,
       },
     ]);
   });
 
   it("logs in with TOKEN transport: tokens in the body, no session header", async () => {
     const address = email("tina");
-    const tina = await service.accounts.signUp(address, "tina-password-1");
+    const tina = await service.accounts.signUp(address, "tina-password-1", null);
     const response = await service.execute(ANONYMOUS, LOGIN_TOKEN, { email: address, password: "tina-password-1" });
     expect(response.body.errors).toBeUndefined();
     expect(response.headers.get(SET_SESSION_HEADER)).toBeNull();
@@ -429,9 +446,9 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
 
   it("answers an unknown email, a wrong password and a disabled account with the same error and no session", async () => {
     const address = email("dave");
-    await service.accounts.signUp(address, "dave-password-1");
+    await service.accounts.signUp(address, "dave-password-1", null);
     const disabledAddress = email("dora");
-    const dora = await service.accounts.signUp(disabledAddress, "dora-password-1");
+    const dora = await service.accounts.signUp(disabledAddress, "dora-password-1", null);
     await service.accounts.setDisabled("u-admin", dora.id, true);
     const wrong = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "wrong-password-1" });
     const unknown = await service.execute(ANONYMOUS, LOGIN, { email: email("nobody"), password: "dave-password-1" });
@@ -450,7 +467,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
 
   it("counts each aliased login that runs as one attempt; a failed one ends the operation (non-null payload)", async () => {
     const address = email("erika");
-    await service.accounts.signUp(address, "erika-password-1");
+    await service.accounts.signUp(address, "erika-password-1", null);
     const response = await service.execute(ANONYMOUS, aliasedLogins(20), {
       email: address,
       password: "wrong-password-1",
@@ -459,13 +476,13 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
     expect(response.body.errors?.map((error) => error.extensions?.code)).toEqual(["UNAUTHENTICATED"]);
     if (stores.redis) {
       const { raw, keyPrefix } = stores.redis;
-      await expect(raw.get(`${keyPrefix}throttle:{account:${address}}`)).resolves.toBe("1");
+      await expect(raw.hget(`${keyPrefix}throttle:{account:${address}}`, "attempts")).resolves.toBe("1");
     }
   });
 
-  it("counts 20 concurrent attempts each: 10 checked, then RATE_LIMITED until the window ends", async () => {
+  it("counts 20 concurrent attempts: 5 checked, the rest RATE_LIMITED by the back-off without a password check", async () => {
     const address = email("erin");
-    const erin = await service.accounts.signUp(address, "erin-password-1");
+    const erin = await service.accounts.signUp(address, "erin-password-1", null);
     const responses = await Promise.all(
       Array.from({ length: 20 }, () =>
         service.execute(ANONYMOUS, LOGIN, { email: address, password: "wrong-password-1" }),
@@ -473,25 +490,117 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
     );
     const errors = responses.map((response) => response.body.errors?.[0]);
     const codes = errors.map((error) => error?.extensions?.code);
-    expect(codes.filter((code) => code === "UNAUTHENTICATED")).toHaveLength(10);
-    expect(codes.filter((code) => code === "RATE_LIMITED")).toHaveLength(10);
+    expect(codes.filter((code) => code === "UNAUTHENTICATED")).toHaveLength(5);
+    expect(codes.filter((code) => code === "RATE_LIMITED")).toHaveLength(15);
     const limited = errors.find((error) => error?.extensions?.code === "RATE_LIMITED");
-    expect(limited?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
-    expect(limited?.extensions?.retryAfterSeconds).toBeLessThanOrEqual(stores.windowSeconds);
+    expect(limited?.extensions?.retryAfterSeconds).toBe(1);
     expect(limited?.message).toContain("Too many failed sign-in attempts");
 
     const owner = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "erin-password-1" });
-    expect(owner.body.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+    expect(owner.body.errors?.[0]?.extensions).toEqual({ code: "RATE_LIMITED", retryAfterSeconds: 1 });
     expect(service.sessions.requests).toEqual([]);
 
     const otherAddress = email("frank");
-    await service.accounts.signUp(otherAddress, "frank-password-1");
+    await service.accounts.signUp(otherAddress, "frank-password-1", null);
     const other = await service.execute(ANONYMOUS, LOGIN, { email: otherAddress, password: "frank-password-1" });
     expect(other.body.errors).toBeUndefined();
 
-    await stores.outlast(service.clock);
+    await stores.elapse(1100);
     const later = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "erin-password-1" });
     expect(later.body.data).toMatchObject({ login: { user: { id: erin.id } } });
+  });
+
+  it("backs off 1 s, then 2 s, below the account limit, then refuses at the limit until the window ends", async () => {
+    const capped = await startService({
+      users: stores.users,
+      throttle: stores.throttle,
+      passwords,
+      limits: { maxFailuresPerAccount: 7, maxFailuresPerIp: 100, windowSeconds: stores.windowSeconds },
+      clock: service.clock,
+    });
+    try {
+      const address = email("yara");
+      const yara = await capped.accounts.signUp(address, "yara-password-1", null);
+      const attempt = async (password: string) =>
+        (await capped.execute(ANONYMOUS, LOGIN, { email: address, password })).body.errors?.[0]?.extensions ?? null;
+      for (let i = 0; i < 5; i += 1)
+        await expect(attempt("wrong-password-1")).resolves.toEqual({ code: "UNAUTHENTICATED" });
+      for (const seconds of [1, 2]) {
+        await expect(attempt("yara-password-1")).resolves.toEqual({ code: "RATE_LIMITED", retryAfterSeconds: seconds });
+        await stores.elapse(seconds * 1000 + 50);
+        await expect(attempt("wrong-password-1")).resolves.toEqual({ code: "UNAUTHENTICATED" });
+      }
+      const atLimit = await attempt("yara-password-1");
+      expect(atLimit).toMatchObject({ code: "RATE_LIMITED" });
+      expect(atLimit?.retryAfterSeconds).toBeGreaterThan(stores.windowSeconds - 5);
+      expect(capped.sessions.requests).toEqual([]);
+      await stores.outlast(capped.clock);
+      const owner = await capped.execute(ANONYMOUS, LOGIN, { email: address, password: "yara-password-1" });
+      expect(owner.body.data).toMatchObject({ login: { user: { id: yara.id } } });
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it("ends the caller's current session when it logs in or signs up again, whoever it signs in as", async () => {
+    const address = email("uma");
+    const uma = await service.accounts.signUp(address, "uma-password-1", null);
+    const otherAddress = email("vic");
+    const vic = await service.accounts.signUp(otherAddress, "vic-password-1", null);
+    const asUma = identityOf(uma, "s-uma-current");
+    const again = await service.execute(asUma, LOGIN, { email: address, password: "uma-password-1" });
+    expect(again.body.errors).toBeUndefined();
+    const asVic = await service.execute(asUma, LOGIN_TOKEN, { email: otherAddress, password: "vic-password-1" });
+    expect(asVic.body.errors).toBeUndefined();
+    const fresh = await service.execute(asUma, SIGN_UP, { email: email("walt"), password: "walt-password-1" });
+    expect(fresh.body.errors).toBeUndefined();
+    const anonymous = await service.execute(ANONYMOUS, LOGIN, { email: otherAddress, password: "vic-password-1" });
+    expect(anonymous.body.errors).toBeUndefined();
+    expect(service.sessions.requests.map(({ userId, replacesSessionId }) => ({ userId, replacesSessionId }))).toEqual([
+      { userId: uma.id, replacesSessionId: "s-uma-current" },
+      { userId: vic.id, replacesSessionId: "s-uma-current" },
+      { userId: expect.any(String), replacesSessionId: "s-uma-current" },
+      { userId: vic.id, replacesSessionId: null },
+    ]);
+  });
+
+  it("throttles sign-ups per signed client IP, failed ones included, before any work; an unsigned IP is not throttled", async () => {
+    const limited = await startService({
+      users: stores.users,
+      throttle: stores.throttle,
+      passwords,
+      limits: { maxFailuresPerAccount: 10, maxFailuresPerIp: 100, windowSeconds: stores.windowSeconds },
+      signUpLimits: { maxPerIp: 2, windowSeconds: stores.windowSeconds },
+      clock: service.clock,
+    });
+    try {
+      const client: ClientInfo = { ip: `198.51.100.${(sequence += 1) % 250}`, userAgent: "signup-bot" };
+      const taken = email("xena");
+      const signUp = (address: string, from: ClientInfo = client) =>
+        limited.execute(ANONYMOUS, SIGN_UP, { email: address, password: "xena-password-1" }, from);
+      expect((await signUp(taken)).body.errors).toBeUndefined();
+      expect((await signUp(taken)).body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      const refused = await signUp(taken);
+      expect(refused.body.errors?.[0]).toMatchObject({
+        message: expect.stringContaining("Too many sign-up attempts"),
+        extensions: { code: "RATE_LIMITED", retryAfterSeconds: expect.any(Number) },
+      });
+      expect(refused.body.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(stores.windowSeconds - 5);
+      const unknownBefore = email("yves");
+      expect((await signUp(unknownBefore)).body.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+      await expect(limited.users.findByEmail(unknownBefore)).resolves.toBeNull();
+      expect(limited.sessions.requests).toHaveLength(1);
+      expect((await signUp(email("zoe"), { ...client, ip: "198.51.100.251" })).body.errors).toBeUndefined();
+      for (let i = 0; i < 3; i += 1) {
+        expect((await signUp(email("anon"), { ip: null, userAgent: null })).body.errors).toBeUndefined();
+      }
+      if (stores.redis) {
+        const { raw, keyPrefix } = stores.redis;
+        await expect(raw.hget(`${keyPrefix}throttle:{signup:${client.ip}}`, "attempts")).resolves.toBe("4");
+      }
+    } finally {
+      await limited.close();
+    }
   });
 
   it("throttles a client IP after 100 failures across accounts while other IPs go on", async () => {
@@ -505,25 +614,30 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
     expect(codes.filter((code) => code === "UNAUTHENTICATED")).toHaveLength(100);
     expect(codes.filter((code) => code === "RATE_LIMITED")).toHaveLength(1);
     const address = email("grace");
-    await service.accounts.signUp(address, "grace-password-1");
+    await service.accounts.signUp(address, "grace-password-1", null);
     const fromElsewhere = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "grace-password-1" });
     expect(fromElsewhere.body.errors).toBeUndefined();
     if (stores.redis) {
       const { raw, keyPrefix } = stores.redis;
-      await expect(raw.get(`${keyPrefix}throttle:{ip:${attacker.ip}}`)).resolves.toBe("101");
+      await expect(raw.hget(`${keyPrefix}throttle:{ip:${attacker.ip}}`, "attempts")).resolves.toBe("101");
     }
   });
 
   it("changes the password: new cookie session, every other session revoked, old password refused", async () => {
     const address = email("heidi");
-    const heidi = await service.accounts.signUp(address, "heidi-password-1");
+    const heidi = await service.accounts.signUp(address, "heidi-password-1", null);
     const response = await service.execute(identityOf(heidi, "s-old"), CHANGE_PASSWORD, {
       current: "heidi-password-1",
       next: "a brand new passphrase",
     });
     expect(response.body).toEqual({ data: { changePassword: true } });
     const newSessionId = service.sessions.sessionIds[0];
-    expect(service.sessions.requests[0]).toMatchObject({ userId: heidi.id, transport: "COOKIE", ip: CLIENT.ip });
+    expect(service.sessions.requests[0]).toMatchObject({
+      userId: heidi.id,
+      transport: "COOKIE",
+      ip: CLIENT.ip,
+      replacesSessionId: "s-old",
+    });
     expect(service.sessions.revocations).toEqual([{ userId: heidi.id, exceptSessionId: newSessionId }]);
     expect(sessionTokenOf(response)?.token).toBe(service.sessions.tokens[0]);
     const old = await service.execute(ANONYMOUS, LOGIN, { email: address, password: "heidi-password-1" });
@@ -534,7 +648,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
 
   it("refuses a password change with a wrong current password, a weak new one, or no user", async () => {
     const address = email("ivan");
-    const ivan = await service.accounts.signUp(address, "ivan-password-1");
+    const ivan = await service.accounts.signUp(address, "ivan-password-1", null);
     const wrong = await service.execute(identityOf(ivan), CHANGE_PASSWORD, {
       current: "nope-nope-1",
       next: "fine-password-2",
@@ -563,7 +677,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
 
   it("lets an administrator set permissions, pushes them to the user's live sessions, and checks the input", async () => {
     const address = email("judy");
-    const judy = await service.accounts.signUp(address, "judy-password-1");
+    const judy = await service.accounts.signUp(address, "judy-password-1", null);
     const response = await service.execute(ADMIN, SET_PERMISSIONS, {
       userId: judy.id,
       permissions: ["sessions:admin", "documents:read"],
@@ -599,7 +713,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
 
   it("disables an account (sessions revoked, login refused) and re-enables it without reviving sessions", async () => {
     const address = email("kim");
-    const kim = await service.accounts.signUp(address, "kim-password-1");
+    const kim = await service.accounts.signUp(address, "kim-password-1", null);
     const disabled = await service.execute(ADMIN, SET_DISABLED, { userId: kim.id, disabled: true });
     expect(disabled.body).toEqual({ data: { setUserDisabled: { id: kim.id, disabled: true } } });
     expect(service.sessions.revocations).toEqual([{ userId: kim.id, exceptSessionId: null }]);
@@ -624,7 +738,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
   it("answers me with null for an anonymous caller and with the caller's own fields when signed in", async () => {
     await expect(service.execute(ANONYMOUS, "{ me { id } }")).resolves.toMatchObject({ body: { data: { me: null } } });
     const address = email("leo");
-    const leo = await service.accounts.signUp(address, "leo-password-1");
+    const leo = await service.accounts.signUp(address, "leo-password-1", null);
     const response = await service.execute(identityOf(leo), "{ me { id email permissions disabled } }");
     expect(response.body).toEqual({
       data: { me: { id: leo.id, email: address, permissions: ["documents:read", "documents:write"], disabled: false } },
@@ -634,8 +748,8 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
   });
 
   it("refuses another user's email with FORBIDDEN through _entities but still resolves the reference", async () => {
-    const grace = await service.accounts.signUp(email("mia"), "mia-password-1");
-    const heidi = await service.accounts.signUp(email("nina"), "nina-password-1");
+    const grace = await service.accounts.signUp(email("mia"), "mia-password-1", null);
+    const heidi = await service.accounts.signUp(email("nina"), "nina-password-1", null);
     const response = await service.execute(identityOf(heidi), USER_ENTITIES, {
       representations: [{ __typename: "User", id: grace.id }],
     });
@@ -655,8 +769,8 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
   });
 
   it("shows any user's email to a holder of users:admin, loading all references in one batch", async () => {
-    const ivan = await service.accounts.signUp(email("oscar"), "oscar-password-1");
-    const judy = await service.accounts.signUp(email("peggy"), "peggy-password-1");
+    const ivan = await service.accounts.signUp(email("oscar"), "oscar-password-1", null);
+    const judy = await service.accounts.signUp(email("peggy"), "peggy-password-1", null);
     const representations = [ivan, judy, ivan].map((user) => ({ __typename: "User", id: user.id }));
     const response = await service.execute(ADMIN, USER_ENTITIES, { representations });
     expect(response.body).toEqual({
@@ -705,7 +819,7 @@ describe("auth subgraph: failures, timing and audit", () => {
       sessions: unreachable,
     });
     try {
-      await service.accounts.signUp("erin@example.com", "erin-password-1");
+      await service.accounts.signUp("erin@example.com", "erin-password-1", null);
       const response = await service.execute(ANONYMOUS, LOGIN, {
         email: "erin@example.com",
         password: "erin-password-1",
@@ -743,7 +857,7 @@ describe("auth subgraph: failures, timing and audit", () => {
       const existing: string[] = [];
       for (let i = 0; i < 22; i += 1) {
         existing.push(`timing${i}@example.com`);
-        await service.accounts.signUp(`timing${i}@example.com`, "right-password-1");
+        await service.accounts.signUp(`timing${i}@example.com`, "right-password-1", null);
       }
       // One warm-up of each path, then interleaved, so drift in machine load hits both alike.
       await timed("warmup-unknown@example.com");
@@ -773,6 +887,7 @@ describe("auth subgraph: failures, timing and audit", () => {
       throttle: createMemoryLoginThrottle(clock.now),
       passwords: await createPasswords({ cost: 4, pepper: PEPPER }),
       limits: { ...limits, maxFailuresPerAccount: 2 },
+      signUpLimits: { maxPerIp: 1, windowSeconds: 60 },
       clock,
       logger: createLogger("auth", (line) => lines.push(line)),
     });
@@ -794,8 +909,10 @@ describe("auth subgraph: failures, timing and audit", () => {
       await service.execute(ANONYMOUS, LOGIN, { email: "quinn@example.com", password: secrets[1] });
       await service.execute(ANONYMOUS, LOGIN, { email: "quinn@example.com", password: secrets[1] });
       await service.execute(ADMIN, SET_DISABLED, { userId: quinnId, disabled: false });
+      await service.execute(ANONYMOUS, SIGN_UP, { email: "rex@example.com", password: secrets[0] });
 
-      const events = lines.map((line) => (JSON.parse(line) as { event: string }).event);
+      const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const events = records.map((record) => record.event);
       expect(events).toEqual([
         "audit.signed_up",
         "audit.login_failed",
@@ -808,8 +925,12 @@ describe("auth subgraph: failures, timing and audit", () => {
         "audit.login_failed",
         "audit.login_throttled",
         "audit.account_enabled",
+        "audit.sign_up_throttled",
       ]);
-      const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(records.find((record) => record.event === "audit.sign_up_throttled")).toMatchObject({
+        retryAfterSeconds: 60,
+        ip: CLIENT.ip,
+      });
       expect(records.filter((record) => record.event === "audit.login_failed").map((record) => record.reason)).toEqual([
         "wrong_password",
         "unknown_email",
@@ -834,6 +955,7 @@ describe("auth subgraph: failures, timing and audit", () => {
         ...service.sessions.tokens.map((token) => parseSessionToken(token)?.secret ?? token),
         ...service.sessions.accessTokens,
         ...service.sessions.refreshTokens,
+        "rex@example.com",
       ];
       for (const value of forbidden) expect(log).not.toContain(value);
     } finally {

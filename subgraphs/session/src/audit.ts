@@ -2,6 +2,7 @@ import type { Logger } from "@fedsession/runtime";
 
 export type AuditEvent =
   | "session_created"
+  | "session_replaced"
   | "logout"
   | "session_revoked"
   | "user_sessions_revoked"
@@ -21,6 +22,9 @@ export interface AuditFields {
   sessionId?: string;
   /** A session a revoke-all left alone (the caller's own). */
   keptSessionId?: string;
+  /** The session a new sign-in ended, and whose it was (possibly another user's: a re-login as someone else). */
+  replacedSessionId?: string;
+  replacedUserId?: string;
   transport?: "COOKIE" | "TOKEN";
   count?: number;
   ip: string | null;

@@ -5,6 +5,7 @@ import type {
   RevokeUserSessionsRequest,
   UpdateUserPermissionsRequest,
 } from "@fedsession/session-client";
+import { isSessionId } from "./sessions";
 
 /** Internal bodies are a few hundred bytes; anything near this is not a legitimate caller. */
 export const MAX_INTERNAL_BODY_BYTES = 16 * 1024;
@@ -69,13 +70,24 @@ function permissionsOf(value: unknown): string[] {
 }
 
 export function parseCreateSessionRequest(body: unknown): CreateSessionRequest {
-  const { userId, permissions, userAgent, ip, transport } = objectBody(body);
+  const { userId, permissions, userAgent, ip, transport, replacesSessionId } = objectBody(body);
   if (!isStringOrNull(userAgent)) throw new BadInternalRequest("userAgent must be a string or null");
   if (!isStringOrNull(ip)) throw new BadInternalRequest("ip must be a string or null");
   if (transport !== "COOKIE" && transport !== "TOKEN") {
     throw new BadInternalRequest('transport must be "COOKIE" or "TOKEN"');
   }
-  return { userId: userIdOf(userId), permissions: permissionsOf(permissions), userAgent, ip, transport };
+  // Required (null when signing in afresh), so a caller that forgot it fails loudly instead of leaving sessions alive.
+  if (replacesSessionId !== null && (typeof replacesSessionId !== "string" || !isSessionId(replacesSessionId))) {
+    throw new BadInternalRequest("replacesSessionId must be a session id or null");
+  }
+  return {
+    userId: userIdOf(userId),
+    permissions: permissionsOf(permissions),
+    userAgent,
+    ip,
+    transport,
+    replacesSessionId,
+  };
 }
 
 /** Exactly one of a cookie token or the session id of a verified access token. */

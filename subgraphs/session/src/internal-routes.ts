@@ -124,6 +124,15 @@ export function createInternalRoutes(options: InternalRoutesOptions): Record<str
           transport: record.transport,
           ip: record.ip,
         });
+        if (created.replaced !== null) {
+          audit("session_replaced", {
+            userId: record.userId,
+            sessionId: record.id,
+            replacedSessionId: created.replaced.id,
+            replacedUserId: created.replaced.userId,
+            ip: record.ip,
+          });
+        }
         sendJson(res, 201, response, NO_STORE);
       },
     }),

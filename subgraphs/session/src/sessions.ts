@@ -29,9 +29,10 @@ export interface SessionServiceOptions {
 
 export type NewSession = CreateSessionRequest;
 
+/** `replaced`: the session named by replacesSessionId, now ended; null when none was named or it was already gone. */
 export type CreatedSession =
-  | { transport: "COOKIE"; record: SessionRecord; token: string }
-  | { transport: "TOKEN"; record: SessionRecord; tokens: TokenPair };
+  | { transport: "COOKIE"; record: SessionRecord; token: string; replaced: SessionRecord | null }
+  | { transport: "TOKEN"; record: SessionRecord; tokens: TokenPair; replaced: SessionRecord | null };
 
 export type RefreshResult =
   | { outcome: "rotated"; record: SessionRecord; tokens: TokenPair }
@@ -40,6 +41,8 @@ export type RefreshResult =
 
 /** A session id as tokens carry it; anything else is refused before it costs a lookup. */
 const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+export const isSessionId = (text: string): boolean => SESSION_ID_PATTERN.test(text);
 
 /** Lone UTF-16 surrogates cannot be encoded as UTF-8 (nor read by Redis's cjson), so they become U+FFFD. */
 const wellFormed = (text: string | null) => text && text.replace(/\p{Surrogate}/gu, "\uFFFD");
@@ -95,7 +98,11 @@ export function createSessionService(options: SessionServiceOptions) {
   }
 
   return {
-    /** COOKIE: a cookie token. TOKEN: an access and a refresh token, and no secret a cookie could carry. */
+    /**
+     * COOKIE: a cookie token. TOKEN: an access and a refresh token, and no secret a cookie could carry. The session
+     * named by replacesSessionId ends only once the new one is stored, so a failed create leaves the caller signed
+     * in as before; a failed delete fails the whole call, so no caller is told it switched while the old one lives.
+     */
     async create(input: NewSession): Promise<CreatedSession> {
       const id = random(SESSION_ID_BYTES).toString("base64url");
       const secret = newSecret();
@@ -118,9 +125,10 @@ export function createSessionService(options: SessionServiceOptions) {
         ip: wellFormed(input.ip),
       };
       await fromStore(store.create(record));
+      const replaced = input.replacesSessionId === null ? null : await fromStore(store.delete(input.replacesSessionId));
       return input.transport === "COOKIE"
-        ? { transport: "COOKIE", record, token: formatSessionToken({ id, secret }) }
-        : { transport: "TOKEN", record, tokens: await mintTokens(record, secret) };
+        ? { transport: "COOKIE", record, token: formatSessionToken({ id, secret }), replaced }
+        : { transport: "TOKEN", record, tokens: await mintTokens(record, secret), replaced };
     },
 
     /** The live COOKIE session a cookie token names; null for anything malformed, unknown, wrong or ended. */
@@ -134,7 +142,7 @@ export function createSessionService(options: SessionServiceOptions) {
 
     /** The live TOKEN session an access token (already verified by the gateway) names. */
     async resolveTokenSession(sessionId: string): Promise<SessionRecord | null> {
-      if (!SESSION_ID_PATTERN.test(sessionId)) return null;
+      if (!isSessionId(sessionId)) return null;
       const record = await fromStore(store.get(sessionId));
       return record?.transport === "TOKEN" ? use(record) : null;
     },

@@ -52,7 +52,14 @@ describe("session service start-up", () => {
           "content-type": "application/json",
           [SERVICE_TOKEN_HEADER]: await signServiceToken("auth", "session", await importSigningKey(material, "auth")),
         },
-        body: JSON.stringify({ userId: "u-alice", permissions: [], userAgent: null, ip: null, transport: "COOKIE" }),
+        body: JSON.stringify({
+          userId: "u-alice",
+          permissions: [],
+          userAgent: null,
+          ip: null,
+          transport: "COOKIE",
+          replacesSessionId: null,
+        }),
       });
       const { session } = (await response.json()) as CreateSessionResponse;
       await expect(redis.keys()).resolves.toContain(`${redis.keyPrefix}session:{${session.id}}`);

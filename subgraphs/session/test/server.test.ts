@@ -16,6 +16,7 @@ import {
   createAccessTokenVerifier,
   parseSessionToken,
   type CreateSessionResponse,
+  type ResolveSessionResponse,
   type TokenPair,
 } from "@fedsession/session-client";
 import {
@@ -33,9 +34,10 @@ import {
   type Identity,
   type ServiceName,
 } from "@fedsession/subgraph-kit";
-import { TestClock } from "@fedsession/testing";
+import { connectTestRedis, TestClock, type TestRedis } from "@fedsession/testing";
 import { createSessionServer } from "../src/server";
 import { createMemorySessionStore } from "../src/store/memory";
+import { createRedisSessionStore, sessionKey } from "../src/store/redis";
 import type { SessionStore } from "../src/store/session-store";
 
 const IDLE_TTL_SECONDS = 1800;
@@ -47,6 +49,7 @@ const newSession = {
   userAgent: "jest",
   ip: "127.0.0.1",
   transport: "COOKIE",
+  replacesSessionId: null as string | null,
 };
 const aliceClient: ClientInfo = { ip: "203.0.113.7", userAgent: "curl/8" };
 
@@ -290,6 +293,14 @@ describe("session subgraph over HTTP", () => {
       ["no transport", CREATE_SESSION_PATH, "auth", { ...newSession, transport: undefined }],
       ["an unknown transport", CREATE_SESSION_PATH, "auth", { ...newSession, transport: "BEARER" }],
       ["a userId with a lone surrogate", CREATE_SESSION_PATH, "auth", { ...newSession, userId: "u-\ud800" }],
+      ["no replacesSessionId", CREATE_SESSION_PATH, "auth", { ...newSession, replacesSessionId: undefined }],
+      ["a numeric replacesSessionId", CREATE_SESSION_PATH, "auth", { ...newSession, replacesSessionId: 7 }],
+      [
+        "a replacesSessionId not shaped like a session id",
+        CREATE_SESSION_PATH,
+        "auth",
+        { ...newSession, replacesSessionId: "session:{x}" },
+      ],
       ["a numeric token", RESOLVE_SESSION_PATH, "gateway", { token: 42 }],
       ["no token", RESOLVE_SESSION_PATH, "gateway", {}],
       ["both a token and a sessionId", RESOLVE_SESSION_PATH, "gateway", { token: "a", sessionId: "b" }],
@@ -380,6 +391,107 @@ describe("session subgraph over HTTP", () => {
       await expect(all.json()).resolves.toEqual({ revoked: 1 });
     });
   });
+
+  describe.each([
+    ["memory", async () => ({ store: createMemorySessionStore(clock.now), redis: null, close: async () => {} })],
+    [
+      "redis",
+      async () => {
+        const redis = await connectTestRedis();
+        return { store: createRedisSessionStore(redis.client), redis, close: () => redis.close() };
+      },
+    ],
+  ] as [string, () => Promise<{ store: SessionStore; redis: TestRedis | null; close(): Promise<void> }>][])(
+    "a sign-in replacing the caller's session (%s store)",
+    (_kind, connectStore) => {
+      let server: TestServer;
+      let redis: TestRedis | null;
+      let closeStore: () => Promise<void>;
+
+      beforeAll(async () => {
+        const connected = await connectStore();
+        redis = connected.redis;
+        closeStore = () => connected.close();
+        server = await startServer(connected.store);
+      });
+      afterAll(async () => {
+        await server?.close();
+        await closeStore?.();
+      });
+
+      const create = async (overrides: Partial<typeof newSession>) => {
+        const response = await internal(CREATE_SESSION_PATH, { ...newSession, ...overrides }, "auth", server);
+        expect(response.status).toBe(201);
+        return (await response.json()) as CreateSessionResponse;
+      };
+      const resolveOn = async (request: Record<string, unknown>) => {
+        const response = await internal(RESOLVE_SESSION_PATH, request, "gateway", server);
+        return ((await response.json()) as ResolveSessionResponse).session;
+      };
+      const auditLines = (event: string) =>
+        server.logs
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .filter((line) => line.event === `audit.${event}`);
+      const stored = async (id: string) =>
+        redis === null ? null : redis.raw.exists(`${redis.keyPrefix}${sessionKey(id)}`);
+
+      it("ends the session named by replacesSessionId once the new one exists, and audits both ids", async () => {
+        const userId = `u-replace-${Math.random().toString(36).slice(2)}`;
+        const previous = await create({ userId });
+        const next = await create({ userId, replacesSessionId: previous.session.id });
+
+        await expect(resolveOn({ token: previous.token })).resolves.toBeNull();
+        await expect(resolveOn({ token: next.token })).resolves.toMatchObject({ id: next.session.id, userId });
+        if (redis !== null) {
+          await expect(stored(previous.session.id)).resolves.toBe(0);
+          await expect(stored(next.session.id)).resolves.toBe(1);
+        }
+        expect(auditLines("session_replaced")).toContainEqual(
+          expect.objectContaining({
+            userId,
+            sessionId: next.session.id,
+            replacedSessionId: previous.session.id,
+            replacedUserId: userId,
+          }),
+        );
+      });
+
+      it("ends the previous session when another user signs in from it, leaving that user's other sessions alone", async () => {
+        const alice = `u-alice-${Math.random().toString(36).slice(2)}`;
+        const bob = `u-bob-${Math.random().toString(36).slice(2)}`;
+        const aliceApp = await create({ userId: alice, transport: "TOKEN" });
+        const aliceOther = await create({ userId: alice });
+        const bobSession = await create({ userId: bob, replacesSessionId: aliceApp.session.id });
+
+        await expect(resolveOn({ sessionId: aliceApp.session.id })).resolves.toBeNull();
+        await expect(resolveOn({ token: aliceOther.token })).resolves.toMatchObject({ userId: alice });
+        await expect(resolveOn({ token: bobSession.token })).resolves.toMatchObject({ userId: bob });
+        const revokeAll = await internal(
+          REVOKE_USER_SESSIONS_PATH,
+          { userId: alice, exceptSessionId: null },
+          "auth",
+          server,
+        );
+        await expect(revokeAll.json()).resolves.toEqual({ revoked: 1 });
+        expect(auditLines("session_replaced")).toContainEqual(
+          expect.objectContaining({
+            userId: bob,
+            sessionId: bobSession.session.id,
+            replacedSessionId: aliceApp.session.id,
+            replacedUserId: alice,
+          }),
+        );
+      });
+
+      it("creates the session and ends nothing when replacesSessionId names no live session", async () => {
+        const before = auditLines("session_replaced").length;
+        const gone = `${"Z".repeat(21)}A`;
+        const created = await create({ replacesSessionId: gone });
+        await expect(resolveOn({ token: created.token })).resolves.toMatchObject({ id: created.session.id });
+        expect(auditLines("session_replaced")).toHaveLength(before);
+      });
+    },
+  );
 
   describe("GraphQL", () => {
     const CURRENT = "{ currentSession { id createdAt lastSeenAt expiresAt userAgent ip current } }";

@@ -441,7 +441,13 @@ describe.each([
       accessTokenKey: await importSigningKey(material, "session"),
       accessTokenTtlSeconds: 600,
     });
-    const request = { userId: user, permissions: ["documents:read"], userAgent: null, ip: null };
+    const request = {
+      userId: user,
+      permissions: ["documents:read"],
+      userAgent: null,
+      ip: null,
+      replacesSessionId: null,
+    };
     const cookie = await sessions.create({ ...request, transport: "COOKIE" });
     const app = await sessions.create({ ...request, transport: "TOKEN" });
     const secrets = [

@@ -63,6 +63,7 @@ const alice: CreateSessionRequest = {
   userAgent: "jest",
   ip: "127.0.0.1",
   transport: "COOKIE",
+  replacesSessionId: null,
 };
 const aliceApp: CreateSessionRequest = { ...alice, transport: "TOKEN" };
 
@@ -452,6 +453,20 @@ describe("session service", () => {
   });
 
   describe("per-user operations", () => {
+    it("ends the session a new sign-in replaces only after storing the new one, and returns what it ended", async () => {
+      const { sessions, calls } = setup();
+      const previous = await sessions.create(alice);
+      calls.length = 0;
+      const next = await sessions.create({ ...alice, userId: "u-bob", replacesSessionId: previous.record.id });
+      expect(calls).toEqual(["create", "delete"]);
+      expect(next.replaced).toEqual(previous.record);
+      await expect(sessions.resolve(cookieOf(previous))).resolves.toBeNull();
+      await expect(sessions.resolve(cookieOf(next))).resolves.toMatchObject({ userId: "u-bob" });
+      const again = await sessions.create({ ...alice, replacesSessionId: previous.record.id });
+      expect(again.replaced).toBeNull();
+      expect((await sessions.create(alice)).replaced).toBeNull();
+    });
+
     it("destroys a session so its token no longer resolves, and lists only live sessions", async () => {
       const { sessions, clock } = setup({ idleTtlSeconds: 60, absoluteTtlSeconds: 600 });
       const first = await sessions.create(alice);

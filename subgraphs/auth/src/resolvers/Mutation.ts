@@ -1,7 +1,7 @@
 import type { SessionTransport } from "@fedsession/session-client";
 import { requirePermission, requireUser } from "@fedsession/subgraph-kit";
 import type { AuthContext } from "../context";
-import { AccountError, InvalidCredentials, LoginThrottled } from "../errors";
+import { AccountError, InvalidCredentials, LoginThrottled, SignUpThrottled } from "../errors";
 import { authPayload, signIn, type AuthPayload } from "../sign-in";
 import type { UserRecord } from "../store/user-store";
 import { toGraphQLError } from "./errors";
@@ -37,10 +37,14 @@ async function completeSignIn(
 
 export const Mutation = {
   signUp: async (_parent: unknown, { email, password, transport }: SignInArguments, context: AuthContext) => {
+    const { ip } = context.client;
     try {
-      const user = await context.accounts.signUp(email, password);
+      const user = await context.accounts.signUp(email, password, ip);
       return await completeSignIn(context, user, transport, context.audit.signedUp);
     } catch (error) {
+      if (error instanceof SignUpThrottled && ip !== null) {
+        context.audit.signUpThrottled({ retryAfterSeconds: error.retryAfterSeconds, ip });
+      }
       throw toGraphQLError(error, context);
     }
   },

@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { SessionServiceUnavailable } from "@fedsession/session-client";
-import { AccountError, LoginThrottled } from "../errors";
+import { AccountError, LoginThrottled, SignUpThrottled } from "../errors";
 import type { AuthContext } from "../context";
 
 const ACCOUNT_ERROR_CODES = {
@@ -14,7 +14,7 @@ const ACCOUNT_ERROR_CODES = {
 export function toGraphQLError(error: unknown, context: AuthContext): unknown {
   if (error instanceof AccountError)
     return new GraphQLError(error.message, { extensions: { code: ACCOUNT_ERROR_CODES[error.code] } });
-  if (error instanceof LoginThrottled) {
+  if (error instanceof LoginThrottled || error instanceof SignUpThrottled) {
     return new GraphQLError(error.message, {
       extensions: { code: "RATE_LIMITED", retryAfterSeconds: error.retryAfterSeconds },
     });

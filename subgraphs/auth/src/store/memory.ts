@@ -1,4 +1,4 @@
-import type { LoginThrottle } from "./login-throttle";
+import { backoffWaitMs, type LoginThrottle } from "./login-throttle";
 import { checkUpdate, UserStoreError, type UserRecord, type UserStore } from "./user-store";
 
 /** In-process users for development and tests; copies on the way in and out so callers cannot alias stored state. */
@@ -41,7 +41,7 @@ const SWEEP_THRESHOLD = 10_000;
 
 /** In-process counters on an injected clock, so tests move time instead of sleeping. */
 export function createMemoryLoginThrottle(clock: () => Date): LoginThrottle {
-  const windows = new Map<string, { attempts: number; endsAt: number }>();
+  const windows = new Map<string, { attempts: number; endsAt: number; lastAt: number }>();
   const live = (key: string, now: number) => {
     const window = windows.get(key);
     return window !== undefined && window.endsAt > now ? window : undefined;
@@ -51,13 +51,17 @@ export function createMemoryLoginThrottle(clock: () => Date): LoginThrottle {
   };
 
   return {
-    hit: async (key, windowMs) => {
+    hit: async (key, windowMs, backoff) => {
       const now = clock().getTime();
       if (windows.size > SWEEP_THRESHOLD) sweep(now);
-      const window = live(key, now) ?? { attempts: 0, endsAt: now + windowMs };
+      const window = live(key, now) ?? { attempts: 0, endsAt: now + windowMs, lastAt: now };
+      const resetInMs = window.endsAt - now;
+      const waitMs = backoffWaitMs(backoff, window.attempts, window.lastAt, now, resetInMs);
+      if (waitMs > 0) return { attempts: window.attempts, resetInMs, waitMs };
       window.attempts += 1;
+      window.lastAt = now;
       windows.set(key, window);
-      return { attempts: window.attempts, resetInMs: window.endsAt - now };
+      return { attempts: window.attempts, resetInMs, waitMs: 0 };
     },
     forgive: async (key) => {
       const window = live(key, clock().getTime());

@@ -70,23 +70,51 @@ export function createRedisUserStore(redis: RedisClient): UserStore {
 }
 
 /**
- * INCR and the window's expiry in one atomic step: PEXPIRE only when the key has no TTL yet (a fresh window), so
- * later hits never extend it. Returns the count and the milliseconds left.
+ * Counters written by the previous version were plain INCR strings; they live at most one window, and are converted
+ * in place (count and TTL kept) so that a deploy does not turn them into WRONGTYPE errors on login.
  */
-const HIT = `
-local attempts = redis.call('INCR', KEYS[1])
+const FROM_PLAIN_COUNTER = `
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  local count = redis.call('GET', KEYS[1])
+  local ttl = redis.call('PTTL', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  if ttl > 0 then
+    redis.call('HSET', KEYS[1], 'attempts', count)
+    redis.call('PEXPIRE', KEYS[1], ttl)
+  end
+end`;
+
+/**
+ * One hash per key: `attempts` and `last` (Redis server time of the last counted attempt, in ms, so replicas with
+ * skewed clocks agree). Decides and counts in one atomic step: with a back-off (ARGV[2] after, ARGV[3] base ms), an
+ * attempt that comes too soon is answered with its wait and not counted; otherwise HINCRBY, and PEXPIRE only when the
+ * key has no TTL yet (a fresh window), so later hits never extend it. Returns {attempts, ms left, wait ms}.
+ */
+const HIT = `${FROM_PLAIN_COUNTER}
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
 local ttl = redis.call('PTTL', KEYS[1])
+if #ARGV >= 3 and ttl > 0 and attempts >= tonumber(ARGV[2]) then
+  local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
+  local wait = last + tonumber(ARGV[3]) * 2 ^ (attempts - tonumber(ARGV[2])) - now
+  if wait > 0 then
+    return {attempts, ttl, math.ceil(math.min(wait, ttl))}
+  end
+end
+attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'last', now)
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end
-return {attempts, ttl}`;
+return {attempts, ttl, 0}`;
 
-/** DECR keeps the TTL; a key that expired or was reset is left alone, so no counter without a TTL can appear. */
-const FORGIVE = `
-local attempts = tonumber(redis.call('GET', KEYS[1]) or '0')
+/** HINCRBY keeps the TTL; a key that expired or was reset is left alone, so no counter without a TTL can appear. */
+const FORGIVE = `${FROM_PLAIN_COUNTER}
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
 if attempts > 1 then
-  redis.call('DECR', KEYS[1])
+  redis.call('HINCRBY', KEYS[1], 'attempts', -1)
 elseif attempts == 1 then
   redis.call('DEL', KEYS[1])
 end
@@ -95,9 +123,14 @@ return 0`;
 /** Counters in Redis, so every replica sees the same attempts; each command touches one key. */
 export function createRedisLoginThrottle(redis: RedisClient): LoginThrottle {
   return {
-    hit: async (key, windowMs) => {
-      const [attempts, resetInMs] = (await redis.eval(HIT, 1, key, String(windowMs))) as [number, number];
-      return { attempts, resetInMs };
+    hit: async (key, windowMs, backoff) => {
+      const backoffArguments = backoff ? [String(backoff.afterAttempts), String(backoff.baseMs)] : [];
+      const [attempts, resetInMs, waitMs] = (await redis.eval(HIT, 1, key, String(windowMs), ...backoffArguments)) as [
+        number,
+        number,
+        number,
+      ];
+      return { attempts, resetInMs, waitMs };
     },
     forgive: async (key) => {
       await redis.eval(FORGIVE, 1, key);
