@@ -65,7 +65,7 @@ export interface IdentityResolverOptions {
  * cookie. Anything malformed is refused or anonymous before any lookup; a failed lookup is a 503, never a guess.
  */
 export function createIdentityResolver(options: IdentityResolverOptions) {
-  const lookUp = async (request: ResolveSessionRequest): Promise<ResolvedSession | null> => {
+  const resolve = async (request: ResolveSessionRequest): Promise<ResolvedSession | null> => {
     try {
       return await options.sessions.resolveSession(request);
     } catch (error) {
@@ -75,6 +75,18 @@ export function createIdentityResolver(options: IdentityResolverOptions) {
       }
       throw error;
     }
+  };
+  // Requests carrying the same credential at the same moment share one lookup; a later request starts a new one,
+  // so a logout or revocation is seen by every request that begins after it completes.
+  const inFlight = new Map<string, Promise<ResolvedSession | null>>();
+  const lookUp = (request: ResolveSessionRequest): Promise<ResolvedSession | null> => {
+    const key = "token" in request ? `t:${request.token}` : `s:${request.sessionId}`;
+    let pending = inFlight.get(key);
+    if (pending === undefined) {
+      pending = resolve(request).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
   };
 
   const fromBearer = async (authorization: string): Promise<RequestIdentity> => {

@@ -14,6 +14,7 @@ import { etagPlugin } from "./etag";
 import { operationLimitsRule } from "./limits";
 import { requestIdPlugin } from "./request-id";
 import { createGatewayContext, type GatewayContext } from "./context";
+import { createContextSigner } from "./context-signer";
 import { clearedSessionCookie } from "./cookies";
 import { createIdentityResolver, CredentialRefused, type RequestIdentity } from "./identity";
 import { SubgraphDataSource } from "./subgraph-data-source";
@@ -78,6 +79,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     logger,
   });
   const jwksBody = { keys: deps.publicJwks.keys };
+  const signContextFor = createContextSigner(deps.signingKey);
   const graphql = createGraphQLHttpHandler<GatewayContext>({
     server,
     maxBodyBytes: config.maxBodyBytes,
@@ -103,7 +105,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
       }
       return createGatewayContext(
         { identity, client: clientInfo(req, config.trustedProxies), requestId, responseHeaders },
-        deps.signingKey,
+        signContextFor,
       );
     },
   });

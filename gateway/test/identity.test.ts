@@ -140,3 +140,18 @@ describe("resolving a bearer access token", () => {
     await expect(statusOf(resolve({ authorization: `Bearer ${accessToken}` }))).resolves.toBe(401);
   });
 });
+
+describe("coalescing lookups", () => {
+  it("shares one lookup between requests with the same credential at the same moment, never across time", async () => {
+    let release: () => void = () => {};
+    const { resolve, lookups } = resolverWith(() => new Promise((done) => (release = () => done(session))));
+    const together = [resolve({ cookie: `fedsession=${VALID}` }), resolve({ cookie: `fedsession=${VALID}` })];
+    release();
+    await Promise.all(together);
+    expect(lookups).toHaveLength(1);
+    const later = resolve({ cookie: `fedsession=${VALID}` });
+    release();
+    await later;
+    expect(lookups).toHaveLength(2);
+  });
+});

@@ -1,6 +1,6 @@
 import {
   SERVICE_TOKEN_HEADER,
-  signServiceToken,
+  createServiceTokenSigner,
   type ContextSigningKey,
   type ServiceName,
 } from "@fedsession/subgraph-kit";
@@ -37,13 +37,13 @@ export interface SessionServiceClientOptions {
 }
 
 export function createSessionServiceClient(options: SessionServiceClientOptions) {
+  const serviceToken = createServiceTokenSigner(options.from, "session", options.signingKey);
   const post = async <T>(path: string, body: unknown): Promise<T> => {
-    const serviceToken = await signServiceToken(options.from, "session", options.signingKey);
     let response: Response;
     try {
       response = await fetch(new URL(path, options.baseUrl), {
         method: "POST",
-        headers: { "content-type": "application/json", [SERVICE_TOKEN_HEADER]: serviceToken },
+        headers: { "content-type": "application/json", [SERVICE_TOKEN_HEADER]: await serviceToken() },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs),
       });

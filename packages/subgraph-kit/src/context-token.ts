@@ -1,4 +1,5 @@
 import { SignJWT, jwtVerify, createLocalJWKSet, errors, type JSONWebKeySet, type JWTPayload, type KeyLike } from "jose";
+import { VerifiedTokenCache } from "./verified-cache";
 import { ANONYMOUS, UNKNOWN_CLIENT, type ClientInfo, type Identity, type VerifiedContext } from "./identity";
 
 export const CONTEXT_ISSUER = "fedsession-gateway";
@@ -70,7 +71,17 @@ export interface ContextTokenVerifierOptions {
 /** Verifies a context JWS with algorithm, issuer, audience, type and lifetime pinned. */
 export function createContextTokenVerifier(options: ContextTokenVerifierOptions) {
   const keySet = createLocalJWKSet(options.jwks);
+  const verified = new VerifiedTokenCache<VerifiedContext>();
   return async (token: string): Promise<VerifiedContext> => {
+    const nowMs = (options.currentDate?.() ?? new Date()).getTime();
+    const known = verified.get(token, nowMs);
+    if (known !== undefined) return known;
+    const result = await verifyUncached(token);
+    verified.set(token, result.context, result.expiresAtMs);
+    return result.context;
+  };
+
+  async function verifyUncached(token: string): Promise<{ context: VerifiedContext; expiresAtMs: number }> {
     let payload: ContextClaims;
     try {
       ({ payload } = await jwtVerify<ContextClaims>(token, keySet, {
@@ -97,10 +108,12 @@ export function createContextTokenVerifier(options: ContextTokenVerifierOptions)
       ip: typeof payload.cip === "string" ? payload.cip : null,
       userAgent: typeof payload.cua === "string" ? payload.cua : null,
     };
-    if (payload.sub === undefined) return { identity: ANONYMOUS, client };
+    const expiresAtMs = (payload.exp as number) * 1000;
+    if (payload.sub === undefined) return { context: { identity: ANONYMOUS, client }, expiresAtMs };
     if (typeof payload.sid !== "string") {
       throw new ContextTokenError("invalid", "gateway context has a user but no session");
     }
-    return { identity: { authenticated: true, userId: payload.sub, permissions, sessionId: payload.sid }, client };
-  };
+    const identity: Identity = { authenticated: true, userId: payload.sub, permissions, sessionId: payload.sid };
+    return { context: { identity, client }, expiresAtMs };
+  }
 }

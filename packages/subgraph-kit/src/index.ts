@@ -8,3 +8,4 @@ export * from "./identity";
 export * from "./request";
 export * from "./service-token";
 export * from "./subgraph-server";
+export * from "./verified-cache";

@@ -1,5 +1,6 @@
 import { SignJWT, createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import type { ContextSigningKey } from "./context-token";
+import { VerifiedTokenCache } from "./verified-cache";
 
 const SERVICE_TOKEN_TYPE = "fedsession-service+jwt";
 const SERVICE_TOKEN_LIFETIME_SECONDS = 30;
@@ -24,6 +25,26 @@ export async function signServiceToken(
     .sign(signingKey.key);
 }
 
+/** Reuse a service token for a third of its life, so a busy caller signs about once every 10 seconds. */
+const SERVICE_TOKEN_REUSE_MS = (SERVICE_TOKEN_LIFETIME_SECONDS * 1000) / 3;
+
+/** A signer that hands out the same service token until it has used a third of its lifetime. */
+export function createServiceTokenSigner(
+  from: ServiceName,
+  to: ServiceName,
+  signingKey: ContextSigningKey,
+  now: () => Date = () => new Date(),
+): () => Promise<string> {
+  let current: { token: Promise<string>; signedAtMs: number } | null = null;
+  return () => {
+    const nowMs = now().getTime();
+    if (current === null || nowMs - current.signedAtMs >= SERVICE_TOKEN_REUSE_MS) {
+      current = { token: signServiceToken(from, to, signingKey, new Date(nowMs)), signedAtMs: nowMs };
+    }
+    return current.token;
+  };
+}
+
 /** Verifies a token from one named service, with that service's public keys only. */
 export function createServiceTokenVerifier(options: {
   from: ServiceName;
@@ -32,10 +53,13 @@ export function createServiceTokenVerifier(options: {
   currentDate?: () => Date;
 }) {
   const keySet = createLocalJWKSet(options.jwks);
+  const verified = new VerifiedTokenCache<true>();
   return async (token: string | undefined): Promise<boolean> => {
     if (token === undefined) return false;
+    const nowMs = (options.currentDate?.() ?? new Date()).getTime();
+    if (verified.get(token, nowMs)) return true;
     try {
-      await jwtVerify(token, keySet, {
+      const { payload } = await jwtVerify(token, keySet, {
         algorithms: ["EdDSA"],
         issuer: `fedsession-${options.from}`,
         audience: `fedsession-${options.to}`,
@@ -44,6 +68,7 @@ export function createServiceTokenVerifier(options: {
         maxTokenAge: SERVICE_TOKEN_LIFETIME_SECONDS,
         currentDate: options.currentDate?.(),
       });
+      verified.set(token, true, (payload.exp as number) * 1000);
       return true;
     } catch {
       return false;
