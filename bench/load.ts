@@ -8,6 +8,14 @@ export interface LoadTarget {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** Extra headers per request, taken in turn (one session cookie or token each), so no two requests in a row share a credential. */
+  variants?: Record<string, string>[];
+}
+
+/** The headers of the n-th request: the target's own plus its n-th variant, if any. */
+export function headersFor(target: LoadTarget, n: number): Record<string, string> {
+  const variants = target.variants;
+  return variants && variants.length > 0 ? { ...target.headers, ...variants[n % variants.length] } : target.headers;
 }
 
 export interface LoadResult {
@@ -37,6 +45,7 @@ export async function runClosedLoop(
   durationSeconds: number,
 ): Promise<LoadResult> {
   const latencies: number[] = [];
+  let sent = 0;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -44,6 +53,15 @@ export async function runClosedLoop(
         method: "POST",
         headers: target.headers,
         body: target.body,
+        ...(target.variants
+          ? {
+              requests: [
+                {
+                  setupRequest: (request: autocannon.Request) => ({ ...request, headers: headersFor(target, sent++) }),
+                },
+              ],
+            }
+          : {}),
         connections,
         duration: durationSeconds,
         timeout: 10,
@@ -78,14 +96,15 @@ export async function runOpenLoop(
 ): Promise<LoadResult> {
   const url = new URL(target.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-  const headers = { ...target.headers, "content-length": String(Buffer.byteLength(target.body)) };
+  const contentLength = String(Buffer.byteLength(target.body));
   const total = Math.max(1, Math.round(ratePerSecond * durationSeconds));
   const intervalMs = 1000 / ratePerSecond;
   const latencies: number[] = [];
   let failures = 0;
 
-  const send = (dueAt: number) =>
+  const send = (dueAt: number, n: number) =>
     new Promise<void>((resolve) => {
+      const headers = { ...headersFor(target, n), "content-length": contentLength };
       const request = http.request(
         { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers, agent },
         (response) => {
@@ -112,7 +131,7 @@ export async function runOpenLoop(
     const tick = () => {
       const due = Math.min(total, Math.floor((performance.now() - started) / intervalMs) + 1);
       for (; issued < due; issued++) {
-        pending.push(send(started + issued * intervalMs));
+        pending.push(send(started + issued * intervalMs, issued));
       }
       if (issued < total) setTimeout(tick, Math.max(0, started + issued * intervalMs - performance.now()));
       else resolve();

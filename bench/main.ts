@@ -17,12 +17,14 @@ import { readOptions, type BenchOptions } from "./options";
 import { runCleanups } from "./processes";
 import { ME_QUERY, PUBLIC_QUERY } from "./queries";
 import { evaluateTargets, formatReport, machine, type BenchReport } from "./report";
-import { buildScenarios, checkScenario } from "./scenarios";
-import { loginForAccessToken, newAccount, seedDocuments, signUp, type Account } from "./seed";
+import { buildScenarios, checkScenario, withCookies } from "./scenarios";
+import { login, loginForAccessToken, newAccount, seedDocuments, signUp, type Account } from "./seed";
 import { graphqlUrl, startStack } from "./stack";
 
 const RESULTS_DIR = path.join(__dirname, "results");
 const LOGIN_LOOPS = 8;
+/** Distinct sessions used in turn by B, C and D: more than the 32 connections, so no two concurrent requests share one. */
+const SESSIONS_IN_TURN = 64;
 
 const log = (line: string) => console.log(line);
 
@@ -75,7 +77,9 @@ async function run(options: BenchOptions): Promise<BenchReport> {
       accessToken = null;
     }
 
-    const scenarios = await buildScenarios(stack, { userId, cookie, accessToken });
+    const cookies = [cookie];
+    while (cookies.length < SESSIONS_IN_TURN) cookies.push(await login(gateway, main));
+    const scenarios = await buildScenarios(stack, { userId, cookie, cookies, accessToken });
     for (const scenario of scenarios) await checkScenario(scenario);
 
     log(`closed loop: ${scenarios.map((scenario) => scenario.id).join(" ")} × ${options.rounds} rounds`);
@@ -84,7 +88,7 @@ async function run(options: BenchOptions): Promise<BenchReport> {
     const rate = options.openLoopRate ?? Math.max(10, Math.round(anonymousMax / 2));
 
     const anonymous = graphqlTarget(gateway, PUBLIC_QUERY);
-    const withCookie = graphqlTarget(gateway, PUBLIC_QUERY, cookieHeader(cookie));
+    const withCookie = withCookies(graphqlTarget(gateway, PUBLIC_QUERY), cookies);
     log(`open loop: A and B at ${rate} req/s${options.openLoopRate === null ? " (half of A's maximum)" : ""}`);
     const openLoop = await measureOpenLoop(anonymous, withCookie, {
       ratePerSecond: rate,
@@ -107,7 +111,7 @@ async function run(options: BenchOptions): Promise<BenchReport> {
         stack.sessionProxy,
         {
           anonymous: graphqlTarget(replica, PUBLIC_QUERY),
-          cookie: graphqlTarget(replica, PUBLIC_QUERY, cookieHeader(cookie)),
+          cookie: withCookies(graphqlTarget(replica, PUBLIC_QUERY), cookies),
           bearer: bearer === null ? null : graphqlTarget(replica, PUBLIC_QUERY, { authorization: `Bearer ${bearer}` }),
         },
         { connections: options.connections, durationSeconds: options.durationSeconds },

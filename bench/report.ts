@@ -64,6 +64,14 @@ export function evaluateTargets(report: Omit<BenchReport, "targets">): Target[] 
     measured: fixed(ratio),
     met: Number.isFinite(ratio) ? ratio >= 0.95 : null,
   });
+  const cached = byId.get("BC");
+  const cachedRatio = a && cached ? cached.requestsPerSecond / a.requestsPerSecond : Number.NaN;
+  targets.push({
+    name: "BC/A throughput (SESSION_CACHE=on)",
+    goal: "≥ 0.95",
+    measured: fixed(cachedRatio),
+    met: Number.isFinite(cachedRatio) ? cachedRatio >= 0.95 : null,
+  });
   const open = report.openLoop;
   targets.push({
     name: "p99(B) − p99(A), open loop",

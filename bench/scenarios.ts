@@ -1,9 +1,9 @@
 import { importSigningKey } from "@fedsession/runtime";
 import { ANONYMOUS, GATEWAY_CONTEXT_HEADER, signContext } from "@fedsession/subgraph-kit";
 import { cookieHeader } from "./client";
-import { graphqlTarget, type LoadTarget } from "./load";
+import { graphqlTarget, headersFor, type LoadTarget } from "./load";
 import { signStatelessToken } from "./peers/stateless-token";
-import { PUBLIC_QUERY, TWO_SUBGRAPH_QUERY } from "./queries";
+import { ME_QUERY, PUBLIC_QUERY, TWO_SUBGRAPH_QUERY } from "./queries";
 import { graphqlUrl, type BenchStack } from "./stack";
 
 export interface Scenario {
@@ -18,12 +18,19 @@ export interface Scenario {
 export interface Credentials {
   userId: string;
   cookie: string;
+  /** Distinct live sessions of the same user, used in turn, so concurrent requests never share a lookup. */
+  cookies: string[];
   /** Logs in with the TOKEN transport; null when the deployed schema has none. */
   accessToken: (() => Promise<string | null>) | null;
 }
 
 const TOKEN_LIFETIME_SECONDS = 15 * 60;
 const PERMISSIONS = ["documents:read", "documents:write"];
+
+/** The target with one session cookie per request, taken in turn. */
+export function withCookies(target: LoadTarget, cookies: string[]): LoadTarget {
+  return { ...target, variants: cookies.map((cookie) => cookieHeader(cookie)) };
+}
 
 export async function buildScenarios(stack: BenchStack, credentials: Credentials): Promise<Scenario[]> {
   const gateway = graphqlUrl(stack.gateway);
@@ -42,7 +49,20 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
     },
     {
       id: "B",
-      label: "public query, session cookie",
+      label: `public query, session cookie (${credentials.cookies.length} sessions in turn)`,
+      expects: "publicDocuments",
+      prepare: async () => withCookies(graphqlTarget(gateway, PUBLIC_QUERY), credentials.cookies),
+    },
+    {
+      id: "BC",
+      label: `public query, session cookie, SESSION_CACHE=on (${credentials.cookies.length} sessions)`,
+      expects: "publicDocuments",
+      prepare: async () =>
+        withCookies(graphqlTarget(graphqlUrl(stack.cachedGateway), PUBLIC_QUERY), credentials.cookies),
+    },
+    {
+      id: "B1",
+      label: "public query, one cookie on every connection",
       expects: "publicDocuments",
       prepare: async () => graphqlTarget(gateway, PUBLIC_QUERY, cookieHeader(credentials.cookie)),
     },
@@ -54,9 +74,15 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
       label: "public query, bearer access token",
       expects: "publicDocuments",
       prepare: async () => {
-        const token = await accessToken();
-        if (token === null) throw new Error("the TOKEN transport stopped answering");
-        return graphqlTarget(gateway, PUBLIC_QUERY, { authorization: `Bearer ${token}` });
+        // Access tokens live minutes, so each run mints its own set: one per session, used in turn.
+        // One after another: the login throttle counts attempts before checking them, so a burst would be refused.
+        const tokens: (string | null)[] = [];
+        for (let i = 0; i < credentials.cookies.length; i++) tokens.push(await accessToken());
+        if (tokens.some((token) => token === null)) throw new Error("the TOKEN transport stopped answering");
+        return {
+          ...graphqlTarget(gateway, PUBLIC_QUERY),
+          variants: tokens.map((token) => ({ authorization: `Bearer ${token}` })),
+        };
       },
     });
   }
@@ -65,7 +91,7 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
       id: "D",
       label: "two subgraphs (me + documents), cookie",
       expects: "me",
-      prepare: async () => graphqlTarget(gateway, TWO_SUBGRAPH_QUERY, cookieHeader(credentials.cookie)),
+      prepare: async () => withCookies(graphqlTarget(gateway, TWO_SUBGRAPH_QUERY), credentials.cookies),
     },
     {
       id: "S",
@@ -100,18 +126,34 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
   return scenarios;
 }
 
-/** Sends the scenario's request once and fails loudly unless the answer is the data the scenario is about. */
+/**
+ * Sends the scenario's request once and fails loudly unless the answer is the data the scenario is about; a
+ * scenario with credentials in turn also proves every one of them is a live session (me is not null).
+ */
 export async function checkScenario(scenario: Scenario): Promise<void> {
   const target = await scenario.prepare();
-  const response = await fetch(target.url, { method: "POST", headers: target.headers, body: target.body });
-  const body = (await response.json()) as { data?: Record<string, unknown> | null; errors?: unknown[] };
-  const value = body.data?.[scenario.expects];
-  const ok =
-    response.ok &&
-    body.errors === undefined &&
-    (scenario.expects === "me"
-      ? typeof value === "object" && value !== null
-      : Array.isArray(value) && value.length > 0);
-  if (!ok)
-    throw new Error(`scenario ${scenario.id} (${scenario.label}) answered ${response.status}: ${JSON.stringify(body)}`);
+  const ask = async (query: string | null, headers: Record<string, string>) => {
+    const response = await fetch(target.url, {
+      method: "POST",
+      headers,
+      body: query === null ? target.body : JSON.stringify({ query }),
+    });
+    return {
+      status: response.status,
+      ok: response.ok,
+      body: (await response.json()) as { data?: Record<string, unknown> | null; errors?: unknown[] },
+    };
+  };
+  const fail = (status: number, body: unknown) => {
+    throw new Error(`scenario ${scenario.id} (${scenario.label}) answered ${status}: ${JSON.stringify(body)}`);
+  };
+  const first = await ask(null, headersFor(target, 0));
+  const value = first.body.data?.[scenario.expects];
+  const answered =
+    scenario.expects === "me" ? typeof value === "object" && value !== null : Array.isArray(value) && value.length > 0;
+  if (!first.ok || first.body.errors !== undefined || !answered) fail(first.status, first.body);
+  for (let n = 0; n < (target.variants?.length ?? 0); n++) {
+    const me = await ask(ME_QUERY, headersFor(target, n));
+    if (me.body.data?.me == null) fail(me.status, me.body);
+  }
 }

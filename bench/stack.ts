@@ -24,6 +24,8 @@ export interface BenchStack {
   gatewayReplica: ChildService;
   sessionProxy: CountingProxy;
   statelessGateway: ChildService;
+  /** A gateway with SESSION_CACHE=on, subscribed to the session service's events on its Redis. */
+  cachedGateway: ChildService;
   hiveGateway: ChildService;
   hiveTokens: HiveTokenIssuer;
   stop(): Promise<void>;
@@ -77,9 +79,8 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
       BCRYPT_COST: String(options.bcryptCost),
       SUPERGRAPH_PATH: path.join(REPO_ROOT, "supergraph.graphql"),
     };
-    const [sessionPort, authPort, documentsPort, gatewayPort, replicaPort, statelessPort, hivePort] = await Promise.all(
-      Array.from({ length: 7 }, () => freePort()),
-    );
+    const [sessionPort, authPort, documentsPort, gatewayPort, replicaPort, statelessPort, hivePort, cachedPort] =
+      await Promise.all(Array.from({ length: 8 }, () => freePort()));
     const session = await startChild("session", "subgraphs/session/src/main.ts", sessionPort as number, {
       ...base,
       REDIS_URL: sessionRedisUrl,
@@ -99,7 +100,7 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
     proxy = await startCountingProxy(session.origin);
     const subgraphs = { SESSION_URL: session.origin, AUTH_URL: auth.origin, DOCUMENTS_URL: documents.origin };
     const hiveTokens = await createHiveTokenIssuer();
-    const [gateway, gatewayReplica, statelessGateway, hiveGateway] = await Promise.all([
+    const [gateway, gatewayReplica, statelessGateway, hiveGateway, cachedGateway] = await Promise.all([
       startChild("gateway", "gateway/src/main.ts", gatewayPort as number, {
         ...base,
         ...subgraphs,
@@ -122,6 +123,13 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
         HIVE_PORT: String(hivePort),
         JWT_PUBLIC_KEY: hiveTokens.publicKeyPem,
       }),
+      startChild("cached-gateway", "gateway/src/main.ts", cachedPort as number, {
+        ...base,
+        ...subgraphs,
+        REDIS_URL: sessionRedisUrl,
+        SESSION_CACHE: "on",
+        GATEWAY_PORT: String(cachedPort),
+      }),
     ]);
     return {
       keys,
@@ -131,6 +139,7 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
       gatewayReplica,
       sessionProxy: proxy,
       statelessGateway,
+      cachedGateway,
       hiveGateway,
       hiveTokens,
       stop: cleanUp,

@@ -10,6 +10,7 @@ const SUITES = [
   "contract\\.test\\.ts$",
   "test/integration/supergraph\\.test\\.ts$",
   "test/integration/replicas\\.test\\.ts$",
+  "test/integration/session-cache\\.test\\.ts$",
 ];
 
 async function main(): Promise<number> {

@@ -135,8 +135,8 @@ export async function measureSessionStore(options: {
     const before = await usedMemory(large.raw);
     await seed(large, MEMORY_SESSIONS);
     const bytesPerSession = ((await usedMemory(large.raw)) - before) / MEMORY_SESSIONS;
-    const sessionKeyBytes = await memoryUsage(large.raw, "fedsession:session:*");
-    const userIndexKeyBytes = await memoryUsage(large.raw, "fedsession:user-sessions:*");
+    const sessionKeyBytes = await memoryUsage(large.raw, "fedsession:s:*");
+    const userIndexKeyBytes = await memoryUsage(large.raw, "fedsession:u:*");
     options.log(
       `  ${MEMORY_SESSIONS} sessions: ${bytesPerSession.toFixed(0)} bytes each; seeding to ${options.largeStoreSessions}`,
     );

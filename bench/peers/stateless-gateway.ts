@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       userId: claims.userId,
       permissions: claims.permissions,
       expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      reusableUntil: 0,
     };
   };
   const gateway = await createGatewayServer({

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ConfigError, EnvReader, type Env } from "@fedsession/runtime";
+import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
 import type { OperationLimits } from "./limits";
 
 export interface CookieConfig {
@@ -25,6 +25,8 @@ export interface GatewayConfig {
   limits: OperationLimits;
   maxBodyBytes: number;
   maxHeaderBytes: number;
+  /** SESSION_CACHE=on: keep resolves between lookups, evicted by the session service's Redis pub/sub events. */
+  sessionCache: RedisConfig | null;
 }
 
 /** An origin is scheme://host[:port] and nothing else; `*` and `null` would hand credentials to anyone. */
@@ -49,6 +51,20 @@ function readOrigins(reader: EnvReader): Set<string> {
 }
 
 const SUBGRAPH_URL_VARIABLES = { session: "SESSION_URL", auth: "AUTH_URL", documents: "DOCUMENTS_URL" } as const;
+
+function readSessionCache(reader: EnvReader): RedisConfig | null {
+  const setting = reader.string("SESSION_CACHE", "off");
+  if (setting === "off") return null;
+  if (setting !== "on") throw new ConfigError("SESSION_CACHE", `expected on or off, got "${setting}"`);
+  const redis = readRedisConfig(reader);
+  if (redis === null) {
+    throw new ConfigError(
+      "SESSION_CACHE",
+      "on needs REDIS_URL or REDIS_CLUSTER_NODES: evictions arrive by Redis pub/sub",
+    );
+  }
+  return redis;
+}
 
 export function readConfig(env: Env): GatewayConfig {
   const reader = new EnvReader(env);
@@ -82,5 +98,6 @@ export function readConfig(env: Env): GatewayConfig {
     },
     maxBodyBytes: reader.integer("MAX_BODY_BYTES", 256 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
     maxHeaderBytes: reader.integer("MAX_HEADER_BYTES", 16 * 1024, { min: 4096, max: 1024 * 1024 }),
+    sessionCache: readSessionCache(reader),
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { GraphQLError } from "graphql";
 import {
@@ -11,6 +12,7 @@ import {
 import { ANONYMOUS, type Identity } from "@fedsession/subgraph-kit";
 import type { Logger } from "@fedsession/runtime";
 import { readSessionCookie } from "./cookies";
+import type { SessionCache } from "./session-cache";
 
 export interface RequestIdentity {
   identity: Identity;
@@ -58,6 +60,8 @@ export interface IdentityResolverOptions {
   /** Verifies an access token (signature, issuer, audience, type, expiry); null when it is not a valid one. */
   verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null>;
   logger: Logger;
+  /** Optional push-invalidated cache of resolves (SESSION_CACHE=on). */
+  cache?: SessionCache;
 }
 
 /**
@@ -80,10 +84,20 @@ export function createIdentityResolver(options: IdentityResolverOptions) {
   // so a logout or revocation is seen by every request that begins after it completes.
   const inFlight = new Map<string, Promise<ResolvedSession | null>>();
   const lookUp = (request: ResolveSessionRequest): Promise<ResolvedSession | null> => {
-    const key = "token" in request ? `t:${request.token}` : `s:${request.sessionId}`;
+    // Keyed by a hash, so the cache holds no usable credential.
+    const credential = "token" in request ? `t:${request.token}` : `s:${request.sessionId}`;
+    const key = createHash("sha256").update(credential).digest("base64url");
+    const cached = options.cache?.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
     let pending = inFlight.get(key);
     if (pending === undefined) {
-      pending = resolve(request).finally(() => inFlight.delete(key));
+      const generation = options.cache?.generation() ?? 0;
+      pending = resolve(request)
+        .then((session) => {
+          if (session !== null) options.cache?.set(key, session, generation);
+          return session;
+        })
+        .finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
     return pending;

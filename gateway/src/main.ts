@@ -2,7 +2,9 @@ import cluster from "node:cluster";
 import { readFile } from "node:fs/promises";
 import {
   EnvReader,
+  closeRedisClient,
   createLogger,
+  createRedisClient,
   importSigningKey,
   listen,
   loadKeyMaterial,
@@ -10,9 +12,14 @@ import {
   type Env,
   type Logger,
 } from "@fedsession/runtime";
-import { createAccessTokenVerifier, createSessionServiceClient } from "@fedsession/session-client";
+import {
+  SESSION_EVENTS_CHANNEL,
+  createAccessTokenVerifier,
+  createSessionServiceClient,
+} from "@fedsession/session-client";
 import { readConfig } from "./config";
 import { createGatewayServer } from "./server";
+import { SessionCache } from "./session-cache";
 import { gatewayWorkers, runPrimary } from "./workers";
 
 export interface StartedService {
@@ -31,6 +38,15 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
     signingKey,
     timeoutMs: config.sessionLookupTimeoutMs,
   });
+  const subscriber = config.sessionCache && createRedisClient(config.sessionCache);
+  const sessionCache =
+    subscriber && config.sessionCache
+      ? await SessionCache.start({
+          subscriber,
+          channel: `${config.sessionCache.keyPrefix}${SESSION_EVENTS_CHANNEL}`,
+          logger,
+        })
+      : undefined;
   const gateway = await createGatewayServer({
     config,
     supergraphSdl: await readFile(config.supergraphPath, "utf8"),
@@ -38,6 +54,7 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
     publicJwks: publicKeys(keys, "gateway"),
     sessions,
     verifyAccessToken: createAccessTokenVerifier({ jwks: publicKeys(keys, "session") }),
+    sessionCache,
     logger,
     plugins: [],
   });
@@ -51,10 +68,14 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   );
   return {
     url: `${running.url}/graphql`,
-    notes: [`cookie: ${config.cookie.name}${config.cookie.secure ? " (Secure)" : " (not Secure: development)"}`],
+    notes: [
+      `cookie: ${config.cookie.name}${config.cookie.secure ? " (Secure)" : " (not Secure: development)"}`,
+      ...(sessionCache ? ["session cache: on (evicted by the session service's Redis events)"] : []),
+    ],
     close: async () => {
       await running.close();
       await gateway.stop();
+      if (subscriber) await closeRedisClient(subscriber);
     },
   };
 }

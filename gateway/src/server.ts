@@ -13,6 +13,7 @@ import { applyCors } from "./cors";
 import { etagPlugin } from "./etag";
 import { operationLimitsRule } from "./limits";
 import { requestIdPlugin } from "./request-id";
+import type { SessionCache } from "./session-cache";
 import { createGatewayContext, type GatewayContext } from "./context";
 import { createContextSigner } from "./context-signer";
 import { clearedSessionCookie } from "./cookies";
@@ -27,6 +28,8 @@ export interface GatewayDependencies {
   publicJwks: JSONWebKeySet;
   sessions: Pick<SessionServiceClient, "resolveSession">;
   verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null>;
+  /** Present when SESSION_CACHE=on. */
+  sessionCache?: SessionCache;
   logger: Logger;
   /** Extra Apollo plugins (the authorization plugin). */
   plugins: ApolloServerPlugin<GatewayContext>[];
@@ -52,7 +55,9 @@ export async function createGatewayServer(deps: GatewayDependencies) {
   const gateway = new ApolloGateway({
     supergraphSdl: plannerSdl,
     buildService: ({ name, url }) =>
-      new SubgraphDataSource(name, config.subgraphUrls[name] ?? (url as string), config.cookie, logger),
+      new SubgraphDataSource(name, config.subgraphUrls[name] ?? (url as string), config.cookie, logger, (sessionId) =>
+        deps.sessionCache?.evictSession(sessionId),
+      ),
   });
   const server = new ApolloServer<GatewayContext>({
     gateway,
@@ -76,6 +81,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     cookieName: config.cookie.name,
     sessions: deps.sessions,
     verifyAccessToken: deps.verifyAccessToken,
+    cache: deps.sessionCache,
     logger,
   });
   const jwksBody = { keys: deps.publicJwks.keys };

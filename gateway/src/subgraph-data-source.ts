@@ -25,6 +25,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     url: string,
     private readonly cookie: CookieConfig,
     private readonly logger: Logger,
+    /** Called when this request's own session ends or is replaced, so no cache answers for it again. */
+    private readonly sessionEnded: (sessionId: string) => void = () => {},
   ) {
     super({ url });
   }
@@ -53,6 +55,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       this.logger.warn("session_header_refused", { subgraph: this.subgraphName });
       return response;
     }
+    if ((setSession || clearSession) && context.identity.authenticated) this.sessionEnded(context.identity.sessionId);
     if (setSession) {
       const match = SET_SESSION_VALUE.exec(setSession);
       if (match && parseSessionToken(match[1] as string)) {

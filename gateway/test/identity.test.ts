@@ -14,6 +14,7 @@ const session: ResolvedSession = {
   userId: "u-1",
   permissions: ["documents:read"],
   expiresAt: new Date().toISOString(),
+  reusableUntil: 0,
 };
 
 function resolverWith(

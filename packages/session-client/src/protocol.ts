@@ -47,7 +47,18 @@ export interface ResolvedSession {
   userId: string;
   permissions: string[];
   expiresAt: string;
+  /**
+   * Until when a gateway with a push-invalidated cache may reuse this answer (epoch ms): the session's end or its
+   * next sliding write, whichever comes first, so activity still reaches the store.
+   */
+  reusableUntil: number;
 }
+
+/** Published by the session service on Redis whenever sessions end or change, for gateways' caches. */
+export const SESSION_EVENTS_CHANNEL = "session-events";
+
+/** One session changed or ended (`session`), or every session of one user did (`user`). */
+export type SessionEvent = { session: string } | { user: string };
 
 export interface ResolveSessionResponse {
   session: ResolvedSession | null;

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { normaliseEmail } from "./email";
-import { AccountError, EMAIL_TAKEN_MESSAGE, InvalidCredentials, WRONG_CURRENT_PASSWORD_MESSAGE } from "./errors";
+import {
+  AccountError,
+  EMAIL_TAKEN_MESSAGE,
+  InvalidCredentials,
+  PasswordWorkBusy,
+  WRONG_CURRENT_PASSWORD_MESSAGE,
+} from "./errors";
 import type { LoginGuard } from "./login-guard";
 import { passwordProblem } from "./password-policy";
 import type { Passwords } from "./passwords";
@@ -39,6 +45,7 @@ export interface Accounts {
   /**
    * Throws LoginThrottled before any password work when the account or `ip` is over its limit, and InvalidCredentials
    * (one message) for an unknown email, a wrong password and a disabled account. Re-hashes when the cost rose.
+   * Throws PasswordWorkBusy, without counting the attempt, when the password could not be checked in time.
    */
   login(email: string, password: string, ip: string | null): Promise<UserRecord>;
   /** Throttled like a login; throws "wrong-current-password" or "invalid-input" (the policy), else stores the new hash. */
@@ -80,6 +87,19 @@ export function createAccounts({
   clock,
   newId = randomUUID,
 }: AccountsOptions): Accounts {
+  /**
+   * An attempt whose password was never checked must not count towards a lock-out: overload on our side would
+   * otherwise lock out owners who retry as asked.
+   */
+  const verifyCounted = async (email: string, ip: string | null, hash: string | null, password: string) => {
+    try {
+      return await passwords.verify(hash, password);
+    } catch (error) {
+      if (error instanceof PasswordWorkBusy) await guard.unchecked(email, ip);
+      throw error;
+    }
+  };
+
   const createUser = async (
     email: string,
     passwordHash: string,
@@ -115,10 +135,19 @@ export function createAccounts({
     return updated;
   };
 
-  /** Only a hash that is still the one we verified is replaced, so a concurrent password change wins. */
+  /**
+   * Only a hash that is still the one we verified is replaced, so a concurrent password change wins. The login has
+   * already succeeded, so a busy limiter only postpones the re-hash to a later login.
+   */
   const rehashIfCostRose = async (user: UserRecord, password: string): Promise<UserRecord> => {
     if (!passwords.needsRehash(user.passwordHash)) return user;
-    const passwordHash = await passwords.hash(password);
+    let passwordHash: string;
+    try {
+      passwordHash = await passwords.hash(password);
+    } catch (error) {
+      if (error instanceof PasswordWorkBusy) return user;
+      throw error;
+    }
     const stored = await users.modify(user.id, (current) =>
       current.passwordHash === user.passwordHash ? { ...current, passwordHash } : current,
     );
@@ -140,7 +169,7 @@ export function createAccounts({
       await guard.admit(email, ip);
       const user = await users.findByEmail(email);
       // The comparison runs for unknown and disabled accounts too, so all three failures take the same time.
-      const matches = await passwords.verify(user?.passwordHash ?? null, password);
+      const matches = await verifyCounted(email, ip, user?.passwordHash ?? null, password);
       if (user === null) throw new InvalidCredentials("unknown_email", null);
       if (!matches) throw new InvalidCredentials("wrong_password", user.id);
       if (user.disabled) throw new InvalidCredentials("disabled", user.id);
@@ -156,7 +185,7 @@ export function createAccounts({
       }
       // A stolen session must not become an unthrottled oracle for the password.
       await guard.admit(user.email, ip);
-      const matches = await passwords.verify(user.passwordHash, currentPassword);
+      const matches = await verifyCounted(user.email, ip, user.passwordHash, currentPassword);
       if (!matches || user.disabled) throw wrongPassword();
       await guard.succeeded(user.email, ip);
       assertPasswordAllowed(newPassword, user.email);

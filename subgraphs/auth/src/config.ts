@@ -1,4 +1,5 @@
 import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
+import type { BcryptLimits } from "./bcrypt-limiter";
 import { normaliseEmail } from "./email";
 import { AccountError } from "./errors";
 import type { LoginLimits } from "./login-guard";
@@ -19,6 +20,8 @@ export interface AuthConfig {
   /** Upper bound for one call to the session service, in milliseconds (SESSION_CALL_TIMEOUT_MS). */
   sessionCallTimeoutMs: number;
   bcryptCost: number;
+  /** How many bcrypt operations run at once and how long one may wait for its turn (BCRYPT_CONCURRENCY, BCRYPT_QUEUE_TIMEOUT_MS). */
+  bcryptLimits: BcryptLimits;
   /** Failed-login limits (LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_MAX_FAILURES_PER_IP, LOGIN_THROTTLE_WINDOW). */
   loginLimits: LoginLimits;
   /** Sign-up attempts per client IP (SIGNUP_MAX_PER_IP, SIGNUP_THROTTLE_WINDOW). */
@@ -69,7 +72,9 @@ function readAdministrator(env: EnvReader): AdministratorConfig | null {
  * Reads and validates the auth service's environment once; every error names its variable.
  *
  * AUTH_PORT (4002), LISTEN_HOST (127.0.0.1), SESSION_URL (http://127.0.0.1:4001), SESSION_CALL_TIMEOUT_MS (2000,
- * whole milliseconds so sub-second bounds are possible), BCRYPT_COST (12, 4-15), ADMIN_EMAIL + ADMIN_PASSWORD
+ * whole milliseconds so sub-second bounds are possible), BCRYPT_COST (12, 4-15), BCRYPT_CONCURRENCY (1, 1-16: bcrypt
+ * operations at once, so a login storm leaves CPU to the other services), BCRYPT_QUEUE_TIMEOUT_MS (10000, 100-60000:
+ * longest wait for a turn before the login is refused as busy), ADMIN_EMAIL + ADMIN_PASSWORD
  * (both or neither), LOGIN_MAX_FAILURES_PER_ACCOUNT (10 per window; ASVS allows at most 100 an hour),
  * LOGIN_MAX_FAILURES_PER_IP (100 per window, so one NAT's users do not lock each other out), LOGIN_THROTTLE_WINDOW
  * (15m), SIGNUP_MAX_PER_IP (20 sign-up attempts per window, successful or not), SIGNUP_THROTTLE_WINDOW (1h),
@@ -92,6 +97,10 @@ export function readConfig(source: Env): AuthConfig {
     sessionUrl: env.url("SESSION_URL", "http://127.0.0.1:4001"),
     sessionCallTimeoutMs: env.integer("SESSION_CALL_TIMEOUT_MS", 2000, { min: 100, max: 60_000 }),
     bcryptCost: env.integer("BCRYPT_COST", 12, { min: 4, max: 15 }),
+    bcryptLimits: {
+      concurrency: env.integer("BCRYPT_CONCURRENCY", 1, { min: 1, max: 16 }),
+      queueTimeoutMs: env.integer("BCRYPT_QUEUE_TIMEOUT_MS", 10_000, { min: 100, max: 60_000 }),
+    },
     loginLimits: {
       maxFailuresPerAccount: env.integer("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10, { min: 1, max: 100 }),
       maxFailuresPerIp: env.integer("LOGIN_MAX_FAILURES_PER_IP", 100, { min: 1, max: 1_000_000 }),

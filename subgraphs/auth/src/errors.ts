@@ -50,3 +50,17 @@ export class SignUpThrottled extends Error {
     this.name = "SignUpThrottled";
   }
 }
+
+/**
+ * A bcrypt operation waited longer than BCRYPT_QUEUE_TIMEOUT_MS for its turn (see bcrypt-limiter.ts): the password
+ * was neither checked nor hashed, so nothing about it was decided.
+ */
+export class PasswordWorkBusy extends Error {
+  /** Short: the queue drains at the rate of whole bcrypt operations, a fraction of a second each. */
+  readonly retryAfterSeconds = 1;
+
+  constructor(readonly waitedMs: number) {
+    super(`bcrypt operation waited ${waitedMs} ms for its turn`);
+    this.name = "PasswordWorkBusy";
+  }
+}

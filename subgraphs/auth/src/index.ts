@@ -7,6 +7,7 @@ export {
   type PermissionChange,
 } from "./accounts";
 export { createAudit, type Audit } from "./audit";
+export { createBcryptLimiter, DEFAULT_BCRYPT_LIMITS, type BcryptLimiter, type BcryptLimits } from "./bcrypt-limiter";
 export { readConfig, type AuthConfig, type AdministratorConfig } from "./config";
 export {
   ACCOUNT_BACKOFF,

@@ -34,6 +34,8 @@ export interface LoginGuard {
   admit(email: string, ip: string | null): Promise<void>;
   /** The password was right: clears the account's failures and takes this attempt back from the IP's count. */
   succeeded(email: string, ip: string | null): Promise<void>;
+  /** The password was never checked (bcrypt was too busy): takes this attempt back from both counts. */
+  unchecked(email: string, ip: string | null): Promise<void>;
 }
 
 const wholeSeconds = (milliseconds: number) => Math.max(1, Math.ceil(milliseconds / 1000));
@@ -62,6 +64,12 @@ export function createLoginGuard(throttle: LoginThrottle, limits: LoginLimits): 
     succeeded: async (email, ip) => {
       await Promise.all([
         throttle.reset(accountThrottleKey(email)),
+        ip === null ? null : throttle.forgive(ipThrottleKey(ip)),
+      ]);
+    },
+    unchecked: async (email, ip) => {
+      await Promise.all([
+        throttle.forgive(accountThrottleKey(email)),
         ip === null ? null : throttle.forgive(ipThrottleKey(ip)),
       ]);
     },

@@ -13,6 +13,7 @@ import {
 } from "@fedsession/runtime";
 import { createSessionServiceClient } from "@fedsession/session-client";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, SIGN_UP_PERMISSIONS, type Accounts } from "./accounts";
+import { createBcryptLimiter } from "./bcrypt-limiter";
 import { readConfig, type AuthConfig } from "./config";
 import { createLoginGuard } from "./login-guard";
 import { createPasswords } from "./passwords";
@@ -60,7 +61,11 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   const users = redis ? createRedisUserStore(redis) : createMemoryUserStore();
   const clock = () => new Date();
   const throttle = redis ? createRedisLoginThrottle(redis) : createMemoryLoginThrottle(clock);
-  const passwords = await createPasswords({ cost: config.bcryptCost, pepper: passwordPepper(material) });
+  const passwords = await createPasswords({
+    cost: config.bcryptCost,
+    pepper: passwordPepper(material),
+    limiter: createBcryptLimiter(config.bcryptLimits),
+  });
   const guard = createLoginGuard(throttle, config.loginLimits);
   const signUpGuard = createSignUpGuard(throttle, config.signUpLimits);
   const accounts = createAccounts({ users, passwords, guard, signUpGuard, clock });

@@ -1,8 +1,12 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { compare as bcryptCompare, getRounds, hash as bcryptHash } from "bcrypt";
+import { createBcryptLimiter, DEFAULT_BCRYPT_LIMITS, type BcryptLimiter } from "./bcrypt-limiter";
 
 export interface Passwords {
-  /** Hashes a password that already passed the policy (see password-policy.ts). */
+  /**
+   * Hashes a password that already passed the policy (see password-policy.ts). Like verify, waits for a turn in the
+   * bcrypt limiter and rejects with PasswordWorkBusy when the wait is too long.
+   */
   hash(password: string): Promise<string>;
   /** With a null hash (unknown user) a comparison against a dummy hash still runs, so timing does not reveal accounts. */
   verify(hash: string | null, password: string): Promise<boolean>;
@@ -19,6 +23,8 @@ export interface PasswordOptions {
   pepper: Uint8Array;
   /** The comparison primitive; tests wrap the real one to see that it runs. */
   compare?: CompareFunction;
+  /** Bounds the bcrypt work of the whole process; one per process (main.ts). Defaults to a private one with the default limits. */
+  limiter?: BcryptLimiter;
 }
 
 /**
@@ -30,14 +36,24 @@ function prehash(pepper: Uint8Array, password: string): string {
   return createHmac("sha256", pepper).update(password, "utf8").digest("base64");
 }
 
-/** Async bcrypt only, so hashing never blocks the event loop. Computes the dummy hash once, with the same cost. */
-export async function createPasswords({ cost, pepper, compare = bcryptCompare }: PasswordOptions): Promise<Passwords> {
-  const dummyHash = await bcryptHash(prehash(pepper, randomBytes(16).toString("base64url")), cost);
+/**
+ * Async bcrypt only, so hashing never blocks the event loop, and every operation through the limiter, so a login
+ * storm cannot take every core. Computes the dummy hash once, with the same cost. The dummy comparison queues in the
+ * same limiter as a real one, so an unknown email still takes as long as a wrong password.
+ */
+export async function createPasswords({
+  cost,
+  pepper,
+  compare = bcryptCompare,
+  limiter = createBcryptLimiter(DEFAULT_BCRYPT_LIMITS),
+}: PasswordOptions): Promise<Passwords> {
+  const hash = (password: string) => limiter.run(() => bcryptHash(prehash(pepper, password), cost));
+  const dummyHash = await hash(randomBytes(16).toString("base64url"));
   return {
-    hash: (password) => bcryptHash(prehash(pepper, password), cost),
-    verify: async (hash, password) => {
-      const matches = await compare(prehash(pepper, password), hash ?? dummyHash);
-      return hash !== null && matches;
+    hash,
+    verify: async (stored, password) => {
+      const matches = await limiter.run(() => compare(prehash(pepper, password), stored ?? dummyHash));
+      return stored !== null && matches;
     },
     needsRehash: (hash) => getRounds(hash) < cost,
   };

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { compare, getRounds } from "bcrypt";
 import { TestClock } from "@fedsession/testing";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, type Accounts } from "../src/accounts";
-import { AccountError, InvalidCredentials, LoginThrottled, SignUpThrottled } from "../src/errors";
+import { createBcryptLimiter } from "../src/bcrypt-limiter";
+import { AccountError, InvalidCredentials, LoginThrottled, PasswordWorkBusy, SignUpThrottled } from "../src/errors";
 import { createLoginGuard, type LoginLimits } from "../src/login-guard";
 import { createPasswords, type Passwords } from "../src/passwords";
 import { createSignUpGuard } from "../src/sign-up-guard";
@@ -171,6 +172,60 @@ describe("accounts", () => {
     await expect(users.findById(grace.id)).resolves.toMatchObject({ passwordHash: loggedIn.passwordHash });
     await expect(stronger.login("grace@example.com", "grace-password-1", IP)).resolves.toMatchObject({
       passwordHash: loggedIn.passwordHash,
+    });
+  });
+
+  it("keeps a successful login when the re-hash finds bcrypt too busy, and re-hashes on a later login", async () => {
+    const ivan = await accounts.signUp("ivan@example.com", "ivan-password-1", null);
+    const stronger = await createPasswords({ cost: 5, pepper: PEPPER });
+    const busyHashing = accountsWith(users, {
+      ...stronger,
+      hash: () => Promise.reject(new PasswordWorkBusy(10_000)),
+    });
+    await expect(busyHashing.login("ivan@example.com", "ivan-password-1", IP)).resolves.toEqual(ivan);
+    const later = await accountsWith(users, stronger).login("ivan@example.com", "ivan-password-1", IP);
+    expect(getRounds(later.passwordHash)).toBe(5);
+  });
+
+  describe("when bcrypt is too busy", () => {
+    const busyAccounts = async () => {
+      const limiter = createBcryptLimiter({ concurrency: 1, queueTimeoutMs: 20 });
+      const busy = accountsWith(users, await createPasswords({ cost: TEST_COST, pepper: PEPPER, limiter }));
+      let release = () => {};
+      const held = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+      return {
+        busy,
+        free: async () => {
+          release();
+          await held;
+        },
+      };
+    };
+
+    it("refuses a login as busy, with no password decision and without counting it towards a lock-out", async () => {
+      await accounts.signUp("judy@example.com", "judy-password-1", null);
+      const { busy, free } = await busyAccounts();
+      // More attempts than either limit allows, for a known and an unknown email alike.
+      for (let i = 0; i <= LIMITS.maxFailuresPerIp; i += 1) {
+        await expect(busy.login("judy@example.com", "judy-password-1", IP)).rejects.toBeInstanceOf(PasswordWorkBusy);
+        await expect(busy.login("nobody@example.com", "judy-password-1", IP)).rejects.toBeInstanceOf(PasswordWorkBusy);
+      }
+      await free();
+      await expect(busy.login("judy@example.com", "judy-password-1", IP)).resolves.toMatchObject({
+        email: "judy@example.com",
+      });
+    });
+
+    it("refuses a password change as busy without counting it or changing the password", async () => {
+      const kim = await accounts.signUp("kim@example.com", "kim-password-1", null);
+      const { busy, free } = await busyAccounts();
+      for (let i = 0; i <= LIMITS.maxFailuresPerAccount; i += 1) {
+        await expect(busy.changePassword(kim.id, "kim-password-1", "kim-password-2", IP)).rejects.toBeInstanceOf(
+          PasswordWorkBusy,
+        );
+      }
+      await free();
+      await expect(busy.login("kim@example.com", "kim-password-1", IP)).resolves.toMatchObject({ id: kim.id });
     });
   });
 

@@ -22,6 +22,7 @@ describe("auth configuration", () => {
       sessionUrl: "http://127.0.0.1:4001/",
       sessionCallTimeoutMs: 2000,
       bcryptCost: 12,
+      bcryptLimits: { concurrency: 1, queueTimeoutMs: 10_000 },
       loginLimits: { maxFailuresPerAccount: 10, maxFailuresPerIp: 100, windowSeconds: 900 },
       signUpLimits: { maxPerIp: 20, windowSeconds: 3600 },
       administrator: null,
@@ -33,6 +34,19 @@ describe("auth configuration", () => {
     expect(readConfig({ BCRYPT_COST: "4" }).bcryptCost).toBe(4);
     expect(variableOf({ BCRYPT_COST: "3" })).toBe("BCRYPT_COST");
     expect(variableOf({ BCRYPT_COST: "16" })).toBe("BCRYPT_COST");
+  });
+
+  it("bounds bcrypt's concurrency to 1-16 and reads its queue timeout, naming the variable of a bad one", () => {
+    expect(readConfig({ BCRYPT_CONCURRENCY: "4", BCRYPT_QUEUE_TIMEOUT_MS: "2500" }).bcryptLimits).toEqual({
+      concurrency: 4,
+      queueTimeoutMs: 2500,
+    });
+    expect(readConfig({ BCRYPT_CONCURRENCY: "16" }).bcryptLimits.concurrency).toBe(16);
+    expect(variableOf({ BCRYPT_CONCURRENCY: "0" })).toBe("BCRYPT_CONCURRENCY");
+    expect(variableOf({ BCRYPT_CONCURRENCY: "17" })).toBe("BCRYPT_CONCURRENCY");
+    expect(variableOf({ BCRYPT_CONCURRENCY: "two" })).toBe("BCRYPT_CONCURRENCY");
+    expect(variableOf({ BCRYPT_QUEUE_TIMEOUT_MS: "10s" })).toBe("BCRYPT_QUEUE_TIMEOUT_MS");
+    expect(variableOf({ BCRYPT_QUEUE_TIMEOUT_MS: "0" })).toBe("BCRYPT_QUEUE_TIMEOUT_MS");
   });
 
   it("reads the login throttle limits and window, naming the variable of a bad one", () => {

@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { compare, hash as bcryptHash } from "bcrypt";
+import { createBcryptLimiter } from "../src/bcrypt-limiter";
+import { PasswordWorkBusy } from "../src/errors";
 import { passwordProblem } from "../src/password-policy";
 import { createPasswords } from "../src/passwords";
 import { isCommonPassword } from "../src/common-passwords";
@@ -74,5 +77,78 @@ describe("password hashing", () => {
     expect(passwords.needsRehash(await bcryptHash("x", 4))).toBe(true);
     expect(passwords.needsRehash(await bcryptHash("x", 5))).toBe(false);
     expect(passwords.needsRehash(await bcryptHash("x", 6))).toBe(false);
+  });
+
+  describe("bound on concurrent bcrypt work", () => {
+    interface Interval {
+      start: number;
+      end: number;
+    }
+
+    /** The real bcrypt comparison, timed: when each call started and when its result came back. */
+    const timedCompare = (intervals: Interval[]) => async (prehashed: string, hash: string) => {
+      const start = performance.now();
+      const matches = await compare(prehashed, hash);
+      intervals.push({ start, end: performance.now() });
+      return matches;
+    };
+
+    const mostAtOnce = (intervals: Interval[]) =>
+      Math.max(
+        ...intervals.map(({ start }) => intervals.filter((other) => other.start <= start && start < other.end).length),
+      );
+
+    /** Two known users (right and wrong password) and two unknown ones (the dummy comparison), all at once. */
+    const fourConcurrentVerifications = async (concurrency: number) => {
+      const intervals: Interval[] = [];
+      const passwords = await createPasswords({
+        cost: 6,
+        pepper,
+        compare: timedCompare(intervals),
+        limiter: createBcryptLimiter({ concurrency, queueTimeoutMs: 10_000 }),
+      });
+      const hash = await passwords.hash("orange-kettle-42");
+      const results = await Promise.all([
+        passwords.verify(hash, "orange-kettle-42"),
+        passwords.verify(hash, "wrong-kettle-42"),
+        passwords.verify(null, "orange-kettle-42"),
+        passwords.verify(null, "any-password-1"),
+      ]);
+      expect(results).toEqual([true, false, false, false]);
+      expect(intervals).toHaveLength(4);
+      return intervals;
+    };
+
+    it("with a concurrency of 1, four concurrent verifications (dummy ones included) never overlap", async () => {
+      const intervals = await fourConcurrentVerifications(1);
+      const ordered = [...intervals].sort((a, b) => a.start - b.start);
+      ordered.slice(1).forEach((interval, index) => {
+        expect(interval.start).toBeGreaterThanOrEqual(ordered[index]?.end ?? Number.POSITIVE_INFINITY);
+      });
+      expect(mostAtOnce(intervals)).toBe(1);
+    });
+
+    it("lets them overlap up to the configured concurrency (so the measurement can see an overlap)", async () => {
+      expect(mostAtOnce(await fourConcurrentVerifications(4))).toBe(4);
+    });
+
+    it("makes hashing, verifying and the dummy comparison all wait in the same limiter, refusing them past its timeout", async () => {
+      const limiter = createBcryptLimiter({ concurrency: 1, queueTimeoutMs: 50 });
+      const passwords = await createPasswords({ cost: 4, pepper, limiter });
+      const hash = await passwords.hash("orange-kettle-42");
+      let release = () => {};
+      const held = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+      const outcomes = await Promise.allSettled([
+        passwords.hash("orange-kettle-42"),
+        passwords.verify(hash, "orange-kettle-42"),
+        passwords.verify(null, "orange-kettle-42"),
+      ]);
+      release();
+      await held;
+      for (const outcome of outcomes) {
+        expect(outcome.status === "rejected" && outcome.reason instanceof PasswordWorkBusy).toBe(true);
+      }
+      await expect(passwords.verify(hash, "orange-kettle-42")).resolves.toBe(true);
+    });
   });
 });

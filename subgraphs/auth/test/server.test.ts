@@ -33,6 +33,7 @@ import {
 import { connectTestRedis, TestClock, type TestRedis } from "@fedsession/testing";
 import type { JSONWebKeySet } from "jose";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, type Accounts } from "../src/accounts";
+import { createBcryptLimiter } from "../src/bcrypt-limiter";
 import { createLoginGuard, type LoginLimits } from "../src/login-guard";
 import { createPasswords, type Passwords } from "../src/passwords";
 import { createSignUpGuard, DEFAULT_SIGN_UP_LIMITS, type SignUpLimits } from "../src/sign-up-guard";
@@ -828,6 +829,47 @@ describe("auth subgraph: failures, timing and audit", () => {
       expect(response.body.errors?.[0]?.extensions).toEqual({ code: "SESSION_STORE_UNAVAILABLE" });
       expect(response.headers.get(SET_SESSION_HEADER)).toBeNull();
     } finally {
+      await service.close();
+    }
+  });
+
+  it("answers RATE_LIMITED with a one-second retry, and opens no session, when bcrypt's queue wait times out", async () => {
+    const lines: string[] = [];
+    const clock = new TestClock();
+    const limiter = createBcryptLimiter({ concurrency: 1, queueTimeoutMs: 100 });
+    const service = await startService({
+      users: createMemoryUserStore(),
+      throttle: createMemoryLoginThrottle(clock.now),
+      passwords: await createPasswords({ cost: 4, pepper: PEPPER, limiter }),
+      limits,
+      clock,
+      logger: createLogger("auth", (line) => lines.push(line)),
+    });
+    let release = () => {};
+    try {
+      await service.accounts.signUp("olga@example.com", "olga-password-1", null);
+      const held = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+      const responses = await Promise.all(
+        ["olga@example.com", "nobody@example.com"].map((address) =>
+          service.execute(ANONYMOUS, LOGIN, { email: address, password: "olga-password-1" }),
+        ),
+      );
+      release();
+      await held;
+      for (const response of responses) {
+        expect(response.body.errors?.[0]?.message).toBe("The service is busy; try again shortly");
+        expect(response.body.errors?.[0]?.extensions).toEqual({ code: "RATE_LIMITED", retryAfterSeconds: 1 });
+      }
+      expect(service.sessions.requests).toEqual([]);
+      expect(lines.filter((line) => line.includes("bcrypt_queue_timeout"))).toHaveLength(2);
+      expect(lines.filter((line) => line.includes("audit.login_failed"))).toEqual([]);
+      const afterwards = await service.execute(ANONYMOUS, LOGIN, {
+        email: "olga@example.com",
+        password: "olga-password-1",
+      });
+      expect(afterwards.body.errors).toBeUndefined();
+    } finally {
+      release();
       await service.close();
     }
   });

@@ -23,6 +23,7 @@ import {
   readJsonBody,
 } from "./internal-requests";
 import type { SessionService } from "./sessions";
+import { reusableUntil } from "./slide";
 import { sessionExpiresAt } from "./store/session-store";
 
 export interface InternalRoutesOptions {
@@ -151,6 +152,7 @@ export function createInternalRoutes(options: InternalRoutesOptions): Record<str
             userId: record.userId,
             permissions: record.permissions,
             expiresAt: new Date(sessionExpiresAt(record)).toISOString(),
+            reusableUntil: reusableUntil(record),
           },
         };
         sendJson(res, 200, response, NO_STORE);

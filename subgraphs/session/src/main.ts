@@ -1,3 +1,4 @@
+import { SESSION_EVENTS_CHANNEL } from "@fedsession/session-client";
 import {
   createLogger,
   createRedisClient,
@@ -11,6 +12,7 @@ import {
 import { readConfig } from "./config";
 import { createSessionServer } from "./server";
 import { createMemorySessionStore } from "./store/memory";
+import { withSessionEvents } from "./store/invalidating";
 import { createRedisSessionStore } from "./store/redis";
 import type { SessionStore } from "./store/session-store";
 
@@ -25,7 +27,13 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   const material = await loadKeyMaterial(new EnvReader(env));
   const clock = () => new Date();
   const redis = config.redis && createRedisClient(config.redis);
-  const store: SessionStore = redis ? createRedisSessionStore(redis, clock) : createMemorySessionStore(clock);
+  // With Redis, gateways may cache resolves; they learn of every ended or changed session from these events.
+  const channel = `${config.redis?.keyPrefix ?? ""}${SESSION_EVENTS_CHANNEL}`;
+  const store: SessionStore = redis
+    ? withSessionEvents(createRedisSessionStore(redis, clock), async (event) => {
+        await redis.publish(channel, JSON.stringify(event));
+      })
+    : createMemorySessionStore(clock);
   const notes = redis ? [] : ["session store: in-memory (development only; sessions end when the process stops)"];
   try {
     const { handler, stop } = await createSessionServer({

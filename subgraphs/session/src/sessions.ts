@@ -1,3 +1,4 @@
+import { slideAfterMs } from "./slide";
 import { randomBytes } from "node:crypto";
 import type { SigningKey } from "@fedsession/runtime";
 import {
@@ -47,6 +48,9 @@ export const isSessionId = (text: string): boolean => SESSION_ID_PATTERN.test(te
 /** Lone UTF-16 surrogates cannot be encoded as UTF-8 (nor read by Redis's cjson), so they become U+FFFD. */
 const wellFormed = (text: string | null) => text && text.replace(/\p{Surrogate}/gu, "\uFFFD");
 
+/** Enough to tell devices apart in a session list; the rest of a long user agent would only cost store memory. */
+export const MAX_USER_AGENT_LENGTH = 256;
+
 async function fromStore<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
@@ -65,14 +69,6 @@ export function createSessionService(options: SessionServiceOptions) {
   const idleMs = options.idleTtlSeconds * 1000;
   const absoluteMs = options.absoluteTtlSeconds * 1000;
   const newSecret = () => random(SESSION_SECRET_BYTES).toString("base64url");
-
-  /**
-   * A resolve rewrites the session only when this long has passed since lastSeenAt: max(1 s, idle TTL / 10).
-   * With the default 30 min idle TTL that is every 3 min, so a client polling once a second causes one write per
-   * 180 resolves (about 0.56%), and every other resolve costs a single store read. The price is that the idle
-   * deadline can run out up to a tenth of the idle TTL earlier than a write-on-every-request scheme would allow.
-   */
-  const slideAfterMs = (record: SessionRecord) => Math.max(1000, record.idleTtlMs / 10);
 
   /** The live record, slid forward when due; null when it ended (or ends while being slid). */
   async function use(record: SessionRecord): Promise<SessionRecord | null> {
@@ -121,7 +117,7 @@ export function createSessionService(options: SessionServiceOptions) {
         idleExpiresAt: Math.min(now + idleMs, now + absoluteMs),
         absoluteExpiresAt: now + absoluteMs,
         idleTtlMs: idleMs,
-        userAgent: wellFormed(input.userAgent),
+        userAgent: wellFormed(input.userAgent && input.userAgent.slice(0, MAX_USER_AGENT_LENGTH)),
         ip: wellFormed(input.ip),
       };
       await fromStore(store.create(record));

@@ -62,7 +62,7 @@ describe("session service start-up", () => {
         }),
       });
       const { session } = (await response.json()) as CreateSessionResponse;
-      await expect(redis.keys()).resolves.toContain(`${redis.keyPrefix}session:{${session.id}}`);
+      await expect(redis.keys()).resolves.toContain(`${redis.keyPrefix}s:{${session.id}}`);
     } finally {
       await service.close();
     }

@@ -216,14 +216,18 @@ describe("session subgraph over HTTP", () => {
 
       const resolved = await internal(RESOLVE_SESSION_PATH, { token: body.token }, "gateway");
       expect(resolved.status).toBe(200);
-      await expect(resolved.json()).resolves.toEqual({
+      const answer = (await resolved.json()) as { session: { reusableUntil: number } };
+      expect(answer).toEqual({
         session: {
           id: body.session.id,
           userId: "u-alice",
           permissions: ["documents:read"],
           expiresAt: body.session.expiresAt,
+          reusableUntil: expect.any(Number),
         },
       });
+      // A gateway cache may reuse the answer only until the next sliding write, well before the session ends.
+      expect(answer.session.reusableUntil).toBeLessThan(Date.parse(body.session.expiresAt));
     });
 
     it("resolves unknown, wrong and malformed tokens to no session", async () => {

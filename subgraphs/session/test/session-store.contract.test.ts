@@ -4,7 +4,7 @@ import { parseSessionToken } from "@fedsession/session-client";
 import { connectTestRedis, TestClock, type TestRedis } from "@fedsession/testing";
 import { createSessionService } from "../src/sessions";
 import { createMemorySessionStore } from "../src/store/memory";
-import { createRedisSessionStore } from "../src/store/redis";
+import { createRedisSessionStore, sessionKey, userIndexKey } from "../src/store/redis";
 import { MAX_USED_REFRESH_HASHES, type SessionRecord, type SessionStore } from "../src/store/session-store";
 
 interface Fixture {
@@ -89,13 +89,13 @@ describe.each([
   /** What the Redis index really holds for a user, sorted; only called when the fixture is Redis. */
   const indexMembers = async (userId: string): Promise<string[]> =>
     fixture.redis
-      ? (await fixture.redis.raw.zrange(`${fixture.redis.keyPrefix}user-sessions:{${userId}}`, 0, -1)).sort()
+      ? (await fixture.redis.raw.zrange(`${fixture.redis.keyPrefix}${userIndexKey(userId)}`, 0, -1)).sort()
       : [];
 
   /** The session key's remaining TTL in Redis (ms); only called when the fixture is Redis. */
-  const pttlOf = (id: string) => fixture.redis?.raw.pttl(`${fixture.redis.keyPrefix}session:{${id}}`);
+  const pttlOf = (id: string) => fixture.redis?.raw.pttl(`${fixture.redis.keyPrefix}${sessionKey(id)}`);
   const existsInRedis = async (id: string) =>
-    (await fixture.redis?.raw.exists(`${fixture.redis.keyPrefix}session:{${id}}`)) === 1;
+    (await fixture.redis?.raw.exists(`${fixture.redis.keyPrefix}${sessionKey(id)}`)) === 1;
 
   describe("basics", () => {
     it("reads back a created session as written and forgets it after delete", async () => {
@@ -119,7 +119,7 @@ describe.each([
       if (fixture.redis) {
         const prefix = fixture.redis.keyPrefix;
         const keys = (await fixture.redis.keys()).filter((key) => key.includes(user) || key.includes(record.id));
-        expect(keys.sort()).toEqual([`${prefix}session:{${record.id}}`, `${prefix}user-sessions:{${user}}`].sort());
+        expect(keys.sort()).toEqual([`${prefix}s:{${record.id}}`, `${prefix}u:{${user}}`].sort());
       }
       await store.delete(record.id);
     });
@@ -171,7 +171,7 @@ describe.each([
       if (fixture.redis) {
         expect(await pttlOf(record.id)).toBeGreaterThan(HOUR - 5_000);
         // The index is scored by the absolute deadline, which never moves, so sliding writes only the session key.
-        const score = await fixture.redis.raw.zscore(`${fixture.redis.keyPrefix}user-sessions:{${user}}`, record.id);
+        const score = await fixture.redis.raw.zscore(`${fixture.redis.keyPrefix}${userIndexKey(user)}`, record.id);
         expect(Number(score)).toBe(record.absoluteExpiresAt);
       }
     });
@@ -483,7 +483,7 @@ describe("redis session store", () => {
   it("treats a record from before the current format as absent, not as a store failure", async () => {
     const store = createRedisSessionStore(redis.client);
     const at = Date.now();
-    const legacy = {
+    const unversioned = {
       id: "legacy-session",
       userId: "u-legacy",
       secretHash: "00",
@@ -495,15 +495,69 @@ describe("redis session store", () => {
       userAgent: null,
       ip: null,
     };
-    await redis.client.set("session:{legacy-session}", JSON.stringify(legacy), "PX", HOUR);
-    await expect(store.get("legacy-session")).resolves.toBeNull();
-    await expect(store.setData("legacy-session", {})).resolves.toBeNull();
-    await expect(store.rotateRefresh("legacy-session", "00", "11", at)).resolves.toEqual({ outcome: "invalid" });
+    const version2 = {
+      ...unversioned,
+      v: 2,
+      id: "v2-session",
+      transport: "TOKEN",
+      secretHash: null,
+      refreshHash: "00",
+      usedRefreshHashes: "",
+      permissions: "[]",
+      data: "{}",
+      idleTtlMs: HOUR,
+    };
+    for (const legacy of [unversioned, version2]) {
+      await redis.client.set(sessionKey(legacy.id), JSON.stringify(legacy), "PX", HOUR);
+      await expect(store.get(legacy.id)).resolves.toBeNull();
+      await expect(store.setData(legacy.id, {})).resolves.toBeNull();
+      await expect(store.rotateRefresh(legacy.id, "00", "11", at)).resolves.toEqual({ outcome: "invalid" });
+    }
   });
 
   it("reports a corrupt record as an error, never as some session", async () => {
     const store = createRedisSessionStore(redis.client);
-    await redis.client.set("session:{corrupt-session}", JSON.stringify({ v: 2, id: 7 }), "PX", HOUR);
+    await redis.client.set(sessionKey("corrupt-session"), JSON.stringify({ v: 3, u: 7 }), "PX", HOUR);
     await expect(store.get("corrupt-session")).rejects.toThrow(/unexpected shape/);
+  });
+
+  it("stores a record compactly: short names, no id, hashes as base64url, empty fields left out", async () => {
+    const store = createRedisSessionStore(redis.client);
+    const at = Date.now();
+    const secretHash = hash();
+    const record: SessionRecord = {
+      id: randomBytes(16).toString("base64url"),
+      userId: `u-${randomUUID()}`,
+      transport: "COOKIE",
+      secretHash,
+      refreshHash: null,
+      usedRefreshHashes: [],
+      permissions: ["documents:read"],
+      data: {},
+      createdAt: at,
+      lastSeenAt: at,
+      idleExpiresAt: at + HOUR,
+      absoluteExpiresAt: at + 12 * HOUR,
+      idleTtlMs: HOUR,
+      userAgent: "jest",
+      ip: null,
+    };
+    await store.create(record);
+    const stored = JSON.parse((await redis.client.get(sessionKey(record.id))) ?? "null");
+    expect(stored).toEqual({
+      v: 3,
+      u: record.userId,
+      t: "C",
+      s: Buffer.from(secretHash, "hex").toString("base64url"),
+      p: '["documents:read"]',
+      c: at,
+      l: 0,
+      i: HOUR,
+      a: 12 * HOUR,
+      w: HOUR,
+      g: "jest",
+    });
+    await expect(store.get(record.id)).resolves.toEqual(record);
+    await store.delete(record.id);
   });
 });

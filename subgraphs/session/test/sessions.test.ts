@@ -15,7 +15,7 @@ import {
 import { TestClock } from "@fedsession/testing";
 import { SessionStoreUnavailable } from "../src/errors";
 import { InvalidSessionData, MAX_SESSION_DATA_BYTES } from "../src/session-data";
-import { createSessionService, type CreatedSession } from "../src/sessions";
+import { createSessionService, MAX_USER_AGENT_LENGTH, type CreatedSession } from "../src/sessions";
 import { createMemorySessionStore } from "../src/store/memory";
 import type { SessionStore } from "../src/store/session-store";
 
@@ -152,6 +152,14 @@ describe("session service", () => {
       const { sessions } = setup();
       const { record } = await sessions.create({ ...alice, userAgent: "app\ud800/1 😀" });
       expect(record.userAgent).toBe("app\ufffd/1 😀");
+    });
+
+    it(`keeps the first ${MAX_USER_AGENT_LENGTH} characters of a longer user agent, never half a character`, async () => {
+      const { sessions } = setup();
+      const long = await sessions.create({ ...alice, userAgent: "x".repeat(MAX_USER_AGENT_LENGTH + 50) });
+      expect(long.record.userAgent).toBe("x".repeat(MAX_USER_AGENT_LENGTH));
+      const split = await sessions.create({ ...alice, userAgent: `${"x".repeat(MAX_USER_AGENT_LENGTH - 1)}😀` });
+      expect(split.record.userAgent).toBe(`${"x".repeat(MAX_USER_AGENT_LENGTH - 1)}\ufffd`);
     });
 
     it("resolves a fresh token to its session with one store read", async () => {

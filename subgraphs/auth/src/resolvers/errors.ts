@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { SessionServiceUnavailable } from "@fedsession/session-client";
-import { AccountError, LoginThrottled, SignUpThrottled } from "../errors";
+import { AccountError, LoginThrottled, PasswordWorkBusy, SignUpThrottled } from "../errors";
 import type { AuthContext } from "../context";
 
 const ACCOUNT_ERROR_CODES = {
@@ -16,6 +16,15 @@ export function toGraphQLError(error: unknown, context: AuthContext): unknown {
     return new GraphQLError(error.message, { extensions: { code: ACCOUNT_ERROR_CODES[error.code] } });
   if (error instanceof LoginThrottled || error instanceof SignUpThrottled) {
     return new GraphQLError(error.message, {
+      extensions: { code: "RATE_LIMITED", retryAfterSeconds: error.retryAfterSeconds },
+    });
+  }
+  // RATE_LIMITED, not a 503: the service is up and asks this client to back off for a moment, which clients already
+  // do for RATE_LIMITED with its retryAfterSeconds; SESSION_STORE_UNAVAILABLE would point operators at the session
+  // store, which is fine. Not "Invalid email or password" either: no password was checked.
+  if (error instanceof PasswordWorkBusy) {
+    context.logger.warn("bcrypt_queue_timeout", { waitedMs: error.waitedMs });
+    return new GraphQLError("The service is busy; try again shortly", {
       extensions: { code: "RATE_LIMITED", retryAfterSeconds: error.retryAfterSeconds },
     });
   }

@@ -1,5 +1,13 @@
 import type { RedisClient } from "@fedsession/runtime";
-import { decodeRecord, encodeData, encodePermissions, encodeRecord } from "./redis-record";
+import {
+  decodeRecord,
+  encodeData,
+  encodePermissions,
+  encodeRecord,
+  encodeSlide,
+  storedHash,
+  type StoredField,
+} from "./redis-record";
 import { INDEX_SESSION, PATCH_SESSION, ROTATE_REFRESH } from "./redis-scripts";
 import {
   byCreation,
@@ -11,16 +19,19 @@ import {
   type SessionStore,
 } from "./session-store";
 
-/** Hash tags keep each key in one slot under Redis Cluster; the client adds the deployment's prefix. */
-export const sessionKey = (id: string) => `session:{${id}}`;
-export const userIndexKey = (userId: string) => `user-sessions:{${userId}}`;
+/**
+ * Hash tags keep each key in one slot under Redis Cluster; the client adds the deployment's prefix. The names are
+ * short because every session holds one key of each kind.
+ */
+export const sessionKey = (id: string) => `s:{${id}}`;
+export const userIndexKey = (userId: string) => `u:{${userId}}`;
 
 /** PATCH_SESSION's third argument for "leave the TTL as it is" (SET ... XX KEEPTTL). */
 const KEEP_TTL = "";
 
-function decodeRotation(reply: unknown): RotateRefreshOutcome {
+function decodeRotation(id: string, reply: unknown): RotateRefreshOutcome {
   if (Array.isArray(reply) && typeof reply[1] === "string") {
-    const record = decodeRecord(reply[1]);
+    const record = decodeRecord(id, reply[1]);
     if (record !== null && (reply[0] === "rotated" || reply[0] === "reused")) return { outcome: reply[0], record };
   }
   if (Array.isArray(reply) && reply[0] === "invalid") return { outcome: "invalid" };
@@ -28,8 +39,8 @@ function decodeRotation(reply: unknown): RotateRefreshOutcome {
 }
 
 /**
- * Sessions in Redis: `session:{<id>}` holds the record (redis-record.ts) with a TTL set in the same command, and
- * the sorted set `user-sessions:{<userId>}` (score = absolute deadline) lists a user's sessions for listing and
+ * Sessions in Redis: `s:{<id>}` holds the record (redis-record.ts) with a TTL set in the same command, and the
+ * sorted set `u:{<userId>}` (score = absolute deadline) lists a user's sessions for listing and
  * revoke-all. An index member can outlive its session (idle expiry, or a failure between two commands); every
  * reader drops such members.
  */
@@ -38,14 +49,18 @@ export function createRedisSessionStore(client: RedisClient, now: () => Date = (
 
   const readLive = async (id: string): Promise<SessionRecord | null> => {
     const text = await client.get(sessionKey(id));
-    const record = text === null ? null : decodeRecord(text);
+    const record = text === null ? null : decodeRecord(id, text);
     return record === null || isExpired(record, now().getTime()) ? null : record;
   };
 
   /** Replaces fields of one live session in one atomic step; null when it is gone. */
-  const patch = async (id: string, fields: Record<string, string | number>, ttlMs: number | typeof KEEP_TTL) => {
+  const patch = async (
+    id: string,
+    fields: Partial<Record<StoredField, string | number>>,
+    ttlMs: number | typeof KEEP_TTL,
+  ) => {
     const reply = await client.eval(PATCH_SESSION, 1, sessionKey(id), now().getTime(), JSON.stringify(fields), ttlMs);
-    return typeof reply === "string" ? decodeRecord(reply) : null;
+    return typeof reply === "string" ? decodeRecord(id, reply) : null;
   };
 
   /** The ids the index lists as not past their absolute deadline, after dropping those that are. */
@@ -66,7 +81,7 @@ export function createRedisSessionStore(client: RedisClient, now: () => Date = (
 
   const deleteSession = async (id: string): Promise<SessionRecord | null> => {
     const text = await client.getdel(sessionKey(id));
-    const record = text === null ? null : decodeRecord(text);
+    const record = text === null ? null : decodeRecord(id, text);
     if (record === null) return null;
     await client.zrem(userIndexKey(record.userId), id);
     return isExpired(record, now().getTime()) ? null : record;
@@ -89,8 +104,7 @@ export function createRedisSessionStore(client: RedisClient, now: () => Date = (
     get: readLive,
 
     async touch(record) {
-      const fields = { lastSeenAt: record.lastSeenAt, idleExpiresAt: record.idleExpiresAt };
-      return (await patch(record.id, fields, ttlOf(record))) !== null;
+      return (await patch(record.id, encodeSlide(record), ttlOf(record))) !== null;
     },
 
     delete: deleteSession,
@@ -105,10 +119,10 @@ export function createRedisSessionStore(client: RedisClient, now: () => Date = (
       return records.filter((record): record is SessionRecord => record !== null).sort(byCreation);
     },
 
-    setData: (id, data) => patch(id, { data: encodeData(data) }, KEEP_TTL),
+    setData: (id, data) => patch(id, { d: encodeData(data) }, KEEP_TTL),
 
     async updatePermissionsByUser(userId, permissions) {
-      const fields = { permissions: encodePermissions(permissions) };
+      const fields = { p: encodePermissions(permissions) };
       const ids = await indexedIds(userId);
       const updated = await Promise.all(ids.map((id) => patch(id, fields, KEEP_TTL)));
       await forget(
@@ -124,7 +138,7 @@ export function createRedisSessionStore(client: RedisClient, now: () => Date = (
       await forget(userId, ids);
       const at = now().getTime();
       return texts
-        .map((text) => (text === null ? null : decodeRecord(text)))
+        .map((text, position) => (text === null ? null : decodeRecord(ids[position] ?? "", text)))
         .filter((record) => record !== null && !isExpired(record, at)).length;
     },
 
@@ -133,12 +147,12 @@ export function createRedisSessionStore(client: RedisClient, now: () => Date = (
         ROTATE_REFRESH,
         1,
         sessionKey(id),
-        presentedHash,
-        nextHash,
+        storedHash(presentedHash),
+        storedHash(nextHash),
         at,
         MAX_USED_REFRESH_HASHES,
       );
-      const outcome = decodeRotation(reply);
+      const outcome = decodeRotation(id, reply);
       // The index lives on another slot, so it is tidied in a separate command; readers would drop the member anyway.
       if (outcome.outcome === "reused") await client.zrem(userIndexKey(outcome.record.userId), id);
       return outcome;
