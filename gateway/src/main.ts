@@ -11,6 +11,7 @@ import {
   publicKeys,
   type Env,
   type Logger,
+  type StartedService,
 } from "@fedsession/runtime";
 import {
   SESSION_EVENTS_CHANNEL,
@@ -21,12 +22,6 @@ import { readConfig } from "./config";
 import { createGatewayServer } from "./server";
 import { SessionCache } from "./session-cache";
 import { gatewayWorkers, runPrimary } from "./workers";
-
-export interface StartedService {
-  url: string;
-  close(): Promise<void>;
-  notes: string[];
-}
 
 export async function start(env: Env = process.env, logger: Logger = createLogger("gateway")): Promise<StartedService> {
   const config = readConfig(env);

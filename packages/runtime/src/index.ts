@@ -4,3 +4,4 @@ export * from "./http";
 export * from "./keys";
 export * from "./log";
 export * from "./redis";
+export * from "./service";

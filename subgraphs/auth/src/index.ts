@@ -16,7 +16,7 @@ export {
   type LoginGuard,
   type LoginLimits,
 } from "./login-guard";
-export { start, type StartedService } from "./main";
+export { start } from "./main";
 export { passwordProblem, PASSWORD_MAX_CHARACTERS, PASSWORD_MIN_CHARACTERS } from "./password-policy";
 export { createPasswords, type Passwords, type PasswordOptions } from "./passwords";
 export { createSignUpGuard, DEFAULT_SIGN_UP_LIMITS, type SignUpGuard, type SignUpLimits } from "./sign-up-guard";

@@ -10,6 +10,8 @@ import {
   type Env,
   type Logger,
   closeRedisClient,
+  runAsProcess,
+  type StartedService,
 } from "@fedsession/runtime";
 import { createSessionServiceClient } from "@fedsession/session-client";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, SIGN_UP_PERMISSIONS, type Accounts } from "./accounts";
@@ -21,12 +23,6 @@ import { createSignUpGuard } from "./sign-up-guard";
 import { createAuthServer } from "./server";
 import { createMemoryLoginThrottle, createMemoryUserStore } from "./store/memory";
 import { createRedisLoginThrottle, createRedisUserStore } from "./store/redis";
-
-export interface StartedService {
-  url: string;
-  close(): Promise<void>;
-  notes: string[];
-}
 
 const DEMO_USERS = [
   { label: "demo user", email: "alice@example.com", password: "alice-password-1", administrator: false },
@@ -106,21 +102,5 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
 
 if (require.main === module) {
   const logger = createLogger("auth");
-  start(process.env, logger).then(
-    (service) => {
-      logger.info("listening", { url: service.url });
-      let stopping = false;
-      const shutdown = () => {
-        if (stopping) return;
-        stopping = true;
-        void service.close().then(() => process.exit(0));
-      };
-      process.on("SIGINT", shutdown);
-      process.on("SIGTERM", shutdown);
-    },
-    (error: unknown) => {
-      logger.error("start_failed", { message: error instanceof Error ? error.message : String(error) });
-      process.exit(1);
-    },
-  );
+  runAsProcess(() => start(process.env, logger), logger);
 }

@@ -9,18 +9,14 @@ import {
   type Logger,
   type RedisConfig,
   closeRedisClient,
+  runAsProcess,
+  type StartedService,
 } from "@fedsession/runtime";
 import { readConfig } from "./config";
 import { createDocumentsServer } from "./server";
 import type { DocumentStore } from "./store/document-store";
 import { createMemoryDocumentStore } from "./store/memory";
 import { createRedisDocumentStore } from "./store/redis";
-
-export interface StartedService {
-  url: string;
-  close(): Promise<void>;
-  notes: string[];
-}
 
 interface OpenedStore {
   store: DocumentStore;
@@ -84,17 +80,6 @@ export async function start(
 }
 
 if (require.main === module) {
-  start().then(
-    (service) => {
-      console.log(`documents subgraph ready at ${service.url}`);
-      for (const note of service.notes) console.log(`  - ${note}`);
-      const stop = () => void service.close().then(() => process.exit(0));
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    },
-    (error: unknown) => {
-      console.error(`documents subgraph failed to start: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
+  const logger = createLogger("documents");
+  runAsProcess(() => start(process.env, logger), logger);
 }

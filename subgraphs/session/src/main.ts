@@ -8,6 +8,8 @@ import {
   type Env,
   type Logger,
   closeRedisClient,
+  runAsProcess,
+  type StartedService,
 } from "@fedsession/runtime";
 import { readConfig } from "./config";
 import { createSessionServer } from "./server";
@@ -15,12 +17,6 @@ import { createMemorySessionStore } from "./store/memory";
 import { withSessionEvents } from "./store/invalidating";
 import { createRedisSessionStore } from "./store/redis";
 import type { SessionStore } from "./store/session-store";
-
-export interface StartedService {
-  url: string;
-  close(): Promise<void>;
-  notes: string[];
-}
 
 export async function start(env: Env = process.env, logger: Logger = createLogger("session")): Promise<StartedService> {
   const config = readConfig(env);
@@ -66,17 +62,5 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
 
 if (require.main === module) {
   const logger = createLogger("session");
-  start(process.env, logger).then(
-    (service) => {
-      logger.info("listening", { url: service.url });
-      for (const note of service.notes) logger.info("note", { note });
-      const shutdown = () => void service.close().then(() => process.exit(0));
-      process.once("SIGINT", shutdown);
-      process.once("SIGTERM", shutdown);
-    },
-    (error: unknown) => {
-      logger.error("start_failed", { message: error instanceof Error ? error.message : String(error) });
-      process.exit(1);
-    },
-  );
+  runAsProcess(() => start(process.env, logger), logger);
 }
