@@ -1,7 +1,7 @@
 /**
  * `pnpm bench` (`pnpm bench -- --quick` for a CI smoke run): starts the stack in production mode on Redis, each
  * service its own process, seeds it, measures every scenario and experiment of issue 5 in one run, prints a table
- * and writes bench/results/<timestamp>.json and bench/results/latest.json. docs/performance.md explains the method.
+ * and writes bench/results/<timestamp>.json and (full runs only) bench/results/latest.json. docs/performance.md explains the method.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -167,10 +167,10 @@ async function main(): Promise<void> {
     const text = JSON.stringify(report, null, 2) + "\n";
     const file = path.join(RESULTS_DIR, `${report.startedAt.replace(/[:.]/g, "-")}.json`);
     await writeFile(file, text);
-    await writeFile(path.join(RESULTS_DIR, "latest.json"), text);
-    log(
-      `written ${path.relative(process.cwd(), file)} and latest.json (${((Date.now() - began) / 1000).toFixed(0)} s)`,
-    );
+    // latest.json is the committed record of the last full run; a quick smoke run never replaces it.
+    if (!options.quick) await writeFile(path.join(RESULTS_DIR, "latest.json"), text);
+    const written = options.quick ? "" : " and latest.json";
+    log(`written ${path.relative(process.cwd(), file)}${written} (${((Date.now() - began) / 1000).toFixed(0)} s)`);
   } finally {
     await runCleanups();
   }
