@@ -37,9 +37,15 @@ export interface GatewayDependencies {
 
 /** Whatever its case or count, no client-supplied identity or internal header survives past this point. */
 function stripReservedHeaders(req: IncomingMessage): void {
+  let found = false;
   for (const name of Object.keys(req.headers)) {
-    if (isReservedHeader(name)) delete req.headers[name];
+    if (isReservedHeader(name)) {
+      delete req.headers[name];
+      found = true;
+    }
   }
+  // req.headers is parsed from rawHeaders, so a clean req.headers means a clean rawHeaders: no copy per request.
+  if (!found) return;
   const kept: string[] = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
