@@ -23,6 +23,8 @@ export interface GatewayConfig {
   /** Origins allowed to call with credentials (CORS_ORIGINS). */
   corsOrigins: ReadonlySet<string>;
   limits: OperationLimits;
+  /** MAX_QUERY_COST: demand control's limit on an operation's estimated cost; unannotated lists count as this many. */
+  demandControl: { maxCost: number; defaultListSize: number };
   maxBodyBytes: number;
   maxHeaderBytes: number;
   /** SESSION_CACHE=on: keep resolves between lookups, evicted by the session service's Redis pub/sub events. */
@@ -49,6 +51,9 @@ function readOrigins(reader: EnvReader): Set<string> {
   }
   return origins;
 }
+
+/** Items assumed for a list field without @listSize: more than any list the project's subgraphs return unpaged. */
+const DEFAULT_LIST_SIZE = 100;
 
 const SUBGRAPH_URL_VARIABLES = { session: "SESSION_URL", auth: "AUTH_URL", documents: "DOCUMENTS_URL" } as const;
 
@@ -95,6 +100,10 @@ export function readConfig(env: Env): GatewayConfig {
       maxAliases: reader.integer("MAX_QUERY_ALIASES", 30, { min: 0, max: 1000 }),
       maxRootFields: reader.integer("MAX_ROOT_FIELDS", 25, { min: 1, max: 1000 }),
       maxTokens: reader.integer("MAX_QUERY_TOKENS", 3000, { min: 100, max: 100_000 }),
+    },
+    demandControl: {
+      maxCost: reader.integer("MAX_QUERY_COST", 5000, { min: 1, max: 1_000_000_000 }),
+      defaultListSize: DEFAULT_LIST_SIZE,
     },
     maxBodyBytes: reader.integer("MAX_BODY_BYTES", 256 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
     maxHeaderBytes: reader.integer("MAX_HEADER_BYTES", 16 * 1024, { min: 4096, max: 1024 * 1024 }),

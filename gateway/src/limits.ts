@@ -14,67 +14,75 @@ export interface OperationLimits {
   maxTokens: number;
 }
 
-type Fragments = Map<string, FragmentDefinitionNode>;
-
-/** Walks selections through fragments, visiting each named fragment at most once per path (cycles are invalid anyway). */
-function measure(
-  selectionSet: SelectionSetNode,
-  fragments: Fragments,
-  seen: ReadonlySet<string>,
-): { depth: number; aliases: number } {
-  let depth = 0;
-  let aliases = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.alias) aliases++;
-      if (selection.selectionSet) {
-        const inner = measure(selection.selectionSet, fragments, seen);
-        depth = Math.max(depth, inner.depth + 1);
-        aliases += inner.aliases;
-      } else {
-        depth = Math.max(depth, 1);
-      }
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const inner = measure(selection.selectionSet, fragments, seen);
-      depth = Math.max(depth, inner.depth);
-      aliases += inner.aliases;
-    } else {
-      const fragment = fragments.get(selection.name.value);
-      if (!fragment || seen.has(fragment.name.value)) continue;
-      const inner = measure(fragment.selectionSet, fragments, new Set([...seen, fragment.name.value]));
-      depth = Math.max(depth, inner.depth);
-      aliases += inner.aliases;
-    }
-  }
-  return { depth, aliases };
+interface Figures {
+  depth: number;
+  aliases: number;
+  /** Fields at the top of the selection set, through any fragments. */
+  fields: number;
 }
 
-function countRootFields(selectionSet: SelectionSetNode, fragments: Fragments, seen: ReadonlySet<string>): number {
-  let count = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) count++;
-    else if (selection.kind === Kind.INLINE_FRAGMENT) count += countRootFields(selection.selectionSet, fragments, seen);
-    else {
-      const fragment = fragments.get(selection.name.value);
-      if (fragment && !seen.has(fragment.name.value)) {
-        count += countRootFields(fragment.selectionSet, fragments, new Set([...seen, fragment.name.value]));
-      }
-    }
+const NOTHING: Figures = { depth: 0, aliases: 0, fields: 0 };
+
+/**
+ * Depth, alias count and top-level field count of selection sets, with each named fragment measured once per
+ * document: a fragment spread twice by a fragment spread twice by … would otherwise be walked 2^n times.
+ * Alias counts add up over every spread (what execution would produce); depth takes the deepest.
+ */
+class SelectionMeasurer {
+  private readonly measured = new Map<string, Figures>();
+  private readonly measuring = new Set<string>();
+
+  constructor(private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>) {}
+
+  private fragment(name: string): Figures {
+    const known = this.measured.get(name);
+    if (known) return known;
+    const definition = this.fragments.get(name);
+    // Unknown and cyclic spreads are graphql-js' own validation errors; here they just add nothing.
+    if (!definition || this.measuring.has(name)) return NOTHING;
+    this.measuring.add(name);
+    const figures = this.selectionSet(definition.selectionSet);
+    this.measuring.delete(name);
+    this.measured.set(name, figures);
+    return figures;
   }
-  return count;
+
+  selectionSet(selectionSet: SelectionSetNode): Figures {
+    let depth = 0;
+    let aliases = 0;
+    let fields = 0;
+    for (const selection of selectionSet.selections) {
+      let inner: Figures;
+      if (selection.kind === Kind.FIELD) {
+        fields++;
+        if (selection.alias) aliases++;
+        inner = selection.selectionSet ? this.selectionSet(selection.selectionSet) : NOTHING;
+        depth = Math.max(depth, inner.depth + 1);
+      } else {
+        inner =
+          selection.kind === Kind.INLINE_FRAGMENT
+            ? this.selectionSet(selection.selectionSet)
+            : this.fragment(selection.name.value);
+        depth = Math.max(depth, inner.depth);
+        fields += inner.fields;
+      }
+      aliases += inner.aliases;
+    }
+    return { depth, aliases, fields };
+  }
 }
 
 /** A validation rule bounding depth, aliases and root fields of every operation in the document. */
 export function operationLimitsRule(limits: OperationLimits) {
   return (context: ValidationContext): ASTVisitor => {
-    const fragments: Fragments = new Map();
+    const fragments = new Map<string, FragmentDefinitionNode>();
     for (const definition of context.getDocument().definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     }
+    const measurer = new SelectionMeasurer(fragments);
     return {
       OperationDefinition(operation) {
-        const { depth, aliases } = measure(operation.selectionSet, fragments, new Set());
-        const rootFields = countRootFields(operation.selectionSet, fragments, new Set());
+        const { depth, aliases, fields: rootFields } = measurer.selectionSet(operation.selectionSet);
         const report = (what: string, actual: number, limit: number) =>
           context.reportError(
             new GraphQLError(`Operation ${what} is ${actual}, over the limit of ${limit}`, { nodes: [operation] }),

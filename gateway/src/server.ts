@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApolloGateway } from "@apollo/gateway";
 import { randomUUID } from "node:crypto";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { parse } from "graphql";
 import type { JSONWebKeySet } from "jose";
 import { createGraphQLHttpHandler, sendJson, type Logger } from "@fedsession/runtime";
 import type { AccessTokenClaims, SessionServiceClient } from "@fedsession/session-client";
@@ -9,6 +10,7 @@ import { isReservedHeader, maskUnexpectedErrors, type ContextSigningKey } from "
 import type { GatewayConfig } from "./config";
 import { authorizationPlugin, prepareSupergraph } from "./authorization";
 import { clientInfo } from "./client-info";
+import { collectCostDirectives, demandControlPlugin } from "./demand-control";
 import { applyCors } from "./cors";
 import { etagPlugin } from "./etag";
 import { operationLimitsRule } from "./limits";
@@ -58,6 +60,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
   const { config, logger } = deps;
   // @apollo/gateway refuses links marked for: SECURITY; it plans without that purpose and the plugin enforces them.
   const { plannerSdl, policies } = prepareSupergraph(deps.supergraphSdl);
+  const costDirectives = collectCostDirectives(parse(deps.supergraphSdl));
   const gateway = new ApolloGateway({
     supergraphSdl: plannerSdl,
     buildService: ({ name, url }) =>
@@ -78,8 +81,15 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     // The process owner (main.ts or the start script) closes the HTTP server first, then Apollo; two handlers would race.
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
-    // Authorization first, so refused fields are nulled and their errors added before the ETag hashes the result.
-    plugins: [authorizationPlugin<GatewayContext>(policies), etagPlugin(), requestIdPlugin(), ...deps.plugins],
+    // Demand control first: an operation too expensive to run is refused before any other work.
+    // Authorization next, so refused fields are nulled and their errors added before the ETag hashes the result.
+    plugins: [
+      demandControlPlugin<GatewayContext>({ ...config.demandControl, directives: costDirectives }),
+      authorizationPlugin<GatewayContext>(policies),
+      etagPlugin(),
+      requestIdPlugin(),
+      ...deps.plugins,
+    ],
   });
   await server.start();
 

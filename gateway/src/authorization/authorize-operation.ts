@@ -17,6 +17,7 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type FragmentSpreadNode,
   type GraphQLCompositeType,
   type GraphQLOutputType,
   type GraphQLSchema,
@@ -75,13 +76,22 @@ interface Rewritten {
   firstDenial: DeniedField | null;
 }
 
+const UNCHANGED: Rewritten = { selections: [], live: false, changed: false, needsTypename: false, firstDenial: null };
+
 interface Guard {
   requirement: AccessRequirement;
   coordinate: string;
 }
 
+type Spread = { node: InlineFragmentNode | null; result: Rewritten };
+
 class OperationAuthorizer {
   readonly denied = new Map<string, DeniedField>();
+  /**
+   * Each named fragment rewritten once per position: a fragment spread twice by a fragment spread twice by …
+   * would otherwise be walked 2^n times. Its denials were recorded the first time.
+   */
+  private readonly spreads = new Map<string, Spread>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -239,6 +249,32 @@ class OperationAuthorizer {
     };
   }
 
+  private spread(
+    node: FragmentSpreadNode,
+    parentType: GraphQLCompositeType,
+    narrowed: ReadonlySet<string> | null,
+    at: Position,
+  ): Spread | null {
+    const name = node.name.value;
+    const position = [
+      name,
+      parentType.name,
+      narrowed ? [...narrowed].sort().join(",") : "*",
+      at.type.name,
+      at.path.join("."),
+      at.nullable.join(","),
+    ].join("|");
+    const known = this.spreads.get(position);
+    if (known) return known.node === null ? known : { ...known, node: { ...known.node, directives: node.directives } };
+    const inline = this.spreadAsInline(name, node.directives);
+    if (inline === null) return null;
+    // A cycle (refused by graphql-js validation before this runs) would recurse forever: keep the spread as it is.
+    this.spreads.set(position, { node: inline, result: { ...UNCHANGED, live: true } });
+    const rewritten = this.fragment(inline, parentType, narrowed, at);
+    this.spreads.set(position, rewritten);
+    return rewritten;
+  }
+
   selectionSet(
     selectionSet: SelectionSetNode,
     parentType: GraphQLCompositeType,
@@ -255,16 +291,15 @@ class OperationAuthorizer {
       if (selection.kind === Kind.FIELD) {
         rewritten = this.field(selection, parentType, narrowed, at);
       } else {
-        const inline =
+        const spread =
           selection.kind === Kind.INLINE_FRAGMENT
-            ? selection
-            : this.spreadAsInline(selection.name.value, selection.directives);
-        if (inline === null) {
+            ? this.fragment(selection, parentType, narrowed, at)
+            : this.spread(selection, parentType, narrowed, at);
+        if (spread === null) {
           out.selections.push(selection);
           continue;
         }
-        rewritten = this.fragment(inline, parentType, narrowed, at);
-        if (!rewritten.result.changed) rewritten.node = selection;
+        rewritten = spread.result.changed ? spread : { ...spread, node: selection };
       }
       if (rewritten.node !== null) out.selections.push(rewritten.node);
       out.live ||= rewritten.result.live;

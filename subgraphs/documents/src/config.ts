@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_DOCUMENTS_PER_USER } from "./limits";
 import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
 
 export interface DocumentsConfig {
@@ -6,6 +7,8 @@ export interface DocumentsConfig {
   production: boolean;
   /** null: the in-memory store, refused in production. */
   redis: RedisConfig | null;
+  /** MAX_DOCUMENTS_PER_USER: createDocument is refused (FORBIDDEN) once a user has this many. */
+  maxDocumentsPerUser: number;
 }
 
 export function readConfig(env: Env): DocumentsConfig {
@@ -23,5 +26,9 @@ export function readConfig(env: Env): DocumentsConfig {
     host: reader.string("LISTEN_HOST", "127.0.0.1"),
     production,
     redis,
+    maxDocumentsPerUser: reader.integer("MAX_DOCUMENTS_PER_USER", DEFAULT_MAX_DOCUMENTS_PER_USER, {
+      min: 1,
+      max: 1_000_000,
+    }),
   };
 }

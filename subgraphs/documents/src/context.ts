@@ -9,4 +9,6 @@ export interface DocumentsContext {
   loaders: DocumentLoaders;
   clock: () => Date;
   generateId: () => string;
+  /** MAX_DOCUMENTS_PER_USER. */
+  maxDocumentsPerUser: number;
 }

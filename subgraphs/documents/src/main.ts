@@ -54,6 +54,7 @@ export async function start(
   try {
     const documents = await createDocumentsServer({
       store: opened.store,
+      maxDocumentsPerUser: config.maxDocumentsPerUser,
       gatewayJwks: publicKeys(keys, "gateway"),
       logger,
       production: config.production,

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "@fedsession/runtime";
 import { createSubgraphServer, type SubgraphServerOptions } from "@fedsession/subgraph-kit";
 import type { DocumentsContext } from "./context";
+import { DEFAULT_MAX_DOCUMENTS_PER_USER } from "./limits";
 import { createDocumentLoaders } from "./loaders";
 import { buildDocumentsSchema } from "./schema";
 import type { DocumentStore } from "./store/document-store";
@@ -18,6 +19,8 @@ export interface DocumentsServerOptions {
   production: boolean;
   clock?: () => Date;
   generateId?: () => string;
+  /** MAX_DOCUMENTS_PER_USER (default 1000). */
+  maxDocumentsPerUser?: number;
 }
 
 export interface DocumentsServer {
@@ -42,6 +45,7 @@ export async function createDocumentsServer(options: DocumentsServerOptions): Pr
       loaders: createDocumentLoaders(options.store),
       clock,
       generateId,
+      maxDocumentsPerUser: options.maxDocumentsPerUser ?? DEFAULT_MAX_DOCUMENTS_PER_USER,
     }),
   });
   return { handler, stop: () => server.stop() };

@@ -30,7 +30,14 @@ function documentFor(ownerId: string, overrides: Partial<DocumentRecord> = {}): 
   };
 }
 
-const ids = (docs: readonly (DocumentRecord | null)[]) => docs.map((doc) => doc?.id ?? null);
+/** Far above what any test here creates, for tests not about the cap. */
+const NO_CAP = 1000;
+
+/** Every document of each owner (no test here has more than 100), one list per owner in the order asked. */
+const listByOwners = (store: DocumentStore, ownerIds: string[]) =>
+  Promise.all(ownerIds.map((ownerId) => store.listByOwner({ ownerId, first: 100, after: null, publicOnly: false })));
+
+const ids = (docs: readonly (DocumentRecord | null)[] | null) => docs?.map((doc) => doc?.id ?? null) ?? null;
 
 describe.each([
   ["memory", openMemory],
@@ -48,8 +55,8 @@ describe.each([
   it("finds created documents by id in the order asked, with null for unknown ids", async () => {
     const first = documentFor("u-alice", { public: true });
     const second = documentFor("u-bob");
-    await store.create(first);
-    await store.create(second);
+    await store.create(first, NO_CAP);
+    await store.create(second, NO_CAP);
     await expect(store.findByIds([second.id, "doc-missing", first.id])).resolves.toEqual([second, null, first]);
     await expect(store.findByIds([])).resolves.toEqual([]);
   });
@@ -58,8 +65,8 @@ describe.each([
     const older = documentFor("u-alice", { createdAt: 1_000 });
     const newer = documentFor("u-alice", { createdAt: 3_000, public: true });
     const bobs = documentFor("u-bob", { createdAt: 2_000 });
-    for (const doc of [newer, bobs, older]) await store.create(doc);
-    const lists = await store.listByOwners(["u-bob", "u-nobody", "u-alice"]);
+    for (const doc of [newer, bobs, older]) await store.create(doc, NO_CAP);
+    const lists = await listByOwners(store, ["u-bob", "u-nobody", "u-alice"]);
     expect(lists.map(ids)).toEqual([[bobs.id], [], [newer.id, older.id]]);
     expect(lists[2]).toEqual([newer, older]);
   });
@@ -67,9 +74,9 @@ describe.each([
   it("orders documents created in the same millisecond by id, descending, on every adapter", async () => {
     const a = documentFor("u-alice", { id: "doc-a", createdAt: 5_000, public: true });
     const b = documentFor("u-alice", { id: "doc-b", createdAt: 5_000, public: true });
-    await store.create(a);
-    await store.create(b);
-    await expect(store.listByOwners(["u-alice"])).resolves.toEqual([[b, a]]);
+    await store.create(a, NO_CAP);
+    await store.create(b, NO_CAP);
+    await expect(listByOwners(store, ["u-alice"])).resolves.toEqual([[b, a]]);
     await expect(store.listPublic(10)).resolves.toEqual([b, a]);
   });
 
@@ -77,7 +84,7 @@ describe.each([
     const docs = [1, 2, 3, 4].map((n) =>
       documentFor(n % 2 === 0 ? "u-alice" : "u-bob", { createdAt: n * 1000, public: n !== 3 }),
     );
-    for (const doc of docs) await store.create(doc);
+    for (const doc of docs) await store.create(doc, NO_CAP);
     const [one, two, , four] = docs;
     await expect(store.listPublic(10)).resolves.toEqual([four, two, one]);
     await expect(store.listPublic(2)).resolves.toEqual([four, two]);
@@ -87,19 +94,69 @@ describe.each([
   it("deletes a document from lookups and from both listings, and reports whether it existed", async () => {
     const kept = documentFor("u-alice", { public: true });
     const doomed = documentFor("u-alice", { public: true });
-    await store.create(kept);
-    await store.create(doomed);
+    await store.create(kept, NO_CAP);
+    await store.create(doomed, NO_CAP);
     await expect(store.delete(doomed.id)).resolves.toBe(true);
     await expect(store.delete(doomed.id)).resolves.toBe(false);
     await expect(store.delete("doc-missing")).resolves.toBe(false);
     await expect(store.findByIds([doomed.id, kept.id])).resolves.toEqual([null, kept]);
-    await expect(store.listByOwners(["u-alice"])).resolves.toEqual([[kept]]);
+    await expect(listByOwners(store, ["u-alice"])).resolves.toEqual([[kept]]);
     await expect(store.listPublic(10)).resolves.toEqual([kept]);
+  });
+
+  it("pages an owner's documents newest first: `first` of them, then the ones after the last id", async () => {
+    const docs = [1, 2, 3, 4, 5].map((n) => documentFor("u-alice", { createdAt: n * 1000, public: n !== 4 }));
+    for (const doc of docs) await store.create(doc, NO_CAP);
+    const page = (first: number, after: string | null, publicOnly = false) =>
+      store.listByOwner({ ownerId: "u-alice", first, after, publicOnly });
+    const [d1, d2, d3, d4, d5] = docs as [
+      DocumentRecord,
+      DocumentRecord,
+      DocumentRecord,
+      DocumentRecord,
+      DocumentRecord,
+    ];
+    await expect(page(2, null)).resolves.toEqual([d5, d4]);
+    await expect(page(2, d4.id)).resolves.toEqual([d3, d2]);
+    await expect(page(2, d2.id)).resolves.toEqual([d1]);
+    await expect(page(2, d1.id)).resolves.toEqual([]);
+    // Another user sees only the public ones, pages still full, and may not page from a private document.
+    await expect(page(2, null, true)).resolves.toEqual([d5, d3]);
+    await expect(page(2, d3.id, true)).resolves.toEqual([d2, d1]);
+    await expect(page(2, d4.id, true)).resolves.toBeNull();
+    await expect(page(2, "doc-missing")).resolves.toBeNull();
+    await expect(
+      store.listByOwner({ ownerId: "u-bob", first: 2, after: d5.id, publicOnly: false }),
+    ).resolves.toBeNull();
+  });
+
+  it("refuses to store a document past the owner's cap, and counts only that owner's documents", async () => {
+    const first = documentFor("u-alice");
+    const second = documentFor("u-alice");
+    await expect(store.create(first, 2)).resolves.toBe(true);
+    await expect(store.create(second, 2)).resolves.toBe(true);
+    const third = documentFor("u-alice", { public: true });
+    await expect(store.create(third, 2)).resolves.toBe(false);
+    await expect(store.findByIds([third.id])).resolves.toEqual([null]);
+    await expect(store.listPublic(10)).resolves.toEqual([]);
+    await expect(store.create(documentFor("u-bob"), 2)).resolves.toBe(true);
+    await store.delete(first.id);
+    await expect(store.create(third, 2)).resolves.toBe(true);
+  });
+
+  it("lets exactly one of two concurrent creates at the cap through", async () => {
+    await store.create(documentFor("u-alice"), 2);
+    const results = await Promise.all([
+      store.create(documentFor("u-alice"), 2),
+      store.create(documentFor("u-alice"), 2),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    await expect(listByOwners(store, ["u-alice"]).then(([list]) => list?.length)).resolves.toBe(2);
   });
 
   it("returns copies, so changing a returned record does not change the stored one", async () => {
     const doc = documentFor("u-alice");
-    await store.create(doc);
+    await store.create(doc, NO_CAP);
     const [found] = await store.findByIds([doc.id]);
     if (found) found.title = "changed";
     await expect(store.findByIds([doc.id])).resolves.toEqual([doc]);
@@ -118,7 +175,7 @@ describe("redis document store: what Redis holds", () => {
 
   it("keeps the document as JSON under a hash-tagged, prefixed key, indexed by owner and visibility, with no TTL", async () => {
     const doc = documentFor("u-alice", { public: true });
-    await store.create(doc);
+    await store.create(doc, NO_CAP);
     const documentKey = `${redis.keyPrefix}document:{${doc.id}}`;
     const ownerKey = `${redis.keyPrefix}owner-documents:{u-alice}`;
     const publicKey = `${redis.keyPrefix}public-documents`;
@@ -131,13 +188,13 @@ describe("redis document store: what Redis holds", () => {
 
   it("leaves a private document out of the public index", async () => {
     const doc = documentFor("u-alice");
-    await store.create(doc);
+    await store.create(doc, NO_CAP);
     expect(await redis.raw.exists(`${redis.keyPrefix}public-documents`)).toBe(0);
   });
 
   it("leaves no index entry behind after a delete", async () => {
     const doc = documentFor("u-alice", { public: true });
-    await store.create(doc);
+    await store.create(doc, NO_CAP);
     await store.delete(doc.id);
     expect(await redis.keys()).toEqual([]);
   });
@@ -154,22 +211,22 @@ describe("redis document store: what Redis holds", () => {
       });
     }
     const doc = documentFor("u-alice", { public: true });
-    await store.create(doc);
+    await store.create(doc, NO_CAP);
     await store.delete(doc.id);
     const deadline = Date.now() + 2000;
-    while (seen.length < 7 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (seen.length < 8 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     for (const monitor of monitors) monitor.disconnect();
     const commands = seen.sort((a, b) => a.time - b.time).map((entry) => entry.command);
-    expect(commands).toEqual(["set", "zadd", "zadd", "get", "del", "zrem", "zrem"]);
+    expect(commands).toEqual(["set", "zadd", "zcard", "zadd", "get", "del", "zrem", "zrem"]);
   });
 
   it("skips index entries whose document is missing, still filling the requested page", async () => {
     const kept = [1, 2, 3].map((n) => documentFor("u-alice", { createdAt: n * 1000, public: true }));
-    for (const doc of kept) await store.create(doc);
+    for (const doc of kept) await store.create(doc, NO_CAP);
     // What an interrupted delete leaves behind: index entries, newer than everything else, for a document that is gone.
     await redis.raw.zadd(`${redis.keyPrefix}owner-documents:{u-alice}`, 9_000, "doc-ghost");
     await redis.raw.zadd(`${redis.keyPrefix}public-documents`, 9_000, "doc-ghost");
-    await expect(store.listByOwners(["u-alice"])).resolves.toEqual([[kept[2], kept[1], kept[0]]]);
+    await expect(listByOwners(store, ["u-alice"])).resolves.toEqual([[kept[2], kept[1], kept[0]]]);
     await expect(store.listPublic(2)).resolves.toEqual([kept[2], kept[1]]);
     await expect(store.listPublic(10)).resolves.toEqual([kept[2], kept[1], kept[0]]);
   });

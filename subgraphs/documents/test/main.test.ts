@@ -8,7 +8,13 @@ import { start } from "../src/main";
 
 describe("documents configuration", () => {
   it("listens on 127.0.0.1:4003 with the in-memory store by default", () => {
-    expect(readConfig({})).toEqual({ port: 4003, host: "127.0.0.1", production: false, redis: null });
+    expect(readConfig({})).toEqual({
+      port: 4003,
+      host: "127.0.0.1",
+      production: false,
+      redis: null,
+      maxDocumentsPerUser: 1000,
+    });
   });
 
   it("refuses the in-memory store in production, naming REDIS_URL", () => {

@@ -60,12 +60,12 @@ interface DocumentView {
 
 /** The real memory adapter, counting how often the batch methods run so batching is observable. */
 function countingStore(inner: DocumentStore) {
-  const calls = { listByOwners: 0, findByIds: 0 };
+  const calls = { listByOwner: 0, findByIds: 0 };
   const store: DocumentStore = {
     ...inner,
-    listByOwners: (ownerIds) => {
-      calls.listByOwners += 1;
-      return inner.listByOwners(ownerIds);
+    listByOwner: (page) => {
+      calls.listByOwner += 1;
+      return inner.listByOwner(page);
     },
     findByIds: (ids) => {
       calls.findByIds += 1;
@@ -94,11 +94,13 @@ const ENTITIES = `query ($representations: [_Any!]!) {
   }
 }`;
 
+const MAX_DOCUMENTS_PER_USER = 5;
+
 describe("documents subgraph over HTTP", () => {
   const clock = new TestClock();
   let gatewayKey: ContextSigningKey;
   let gatewayJwks: ReturnType<typeof publicKeys>;
-  let calls: { listByOwners: number; findByIds: number };
+  let calls: { listByOwner: number; findByIds: number };
   let documents: DocumentsServer;
   let running: RunningServer;
 
@@ -117,6 +119,7 @@ describe("documents subgraph over HTTP", () => {
       logger: silentLogger,
       production: false,
       clock: clock.now,
+      maxDocumentsPerUser: MAX_DOCUMENTS_PER_USER,
     });
     running = await listen(documents.handler, 0);
   });
@@ -165,6 +168,36 @@ describe("documents subgraph over HTTP", () => {
     clock.advance(1000);
     return reply.data.createDocument.id;
   }
+
+  it("refuses createDocument with FORBIDDEN once the caller has MAX_DOCUMENTS_PER_USER documents", async () => {
+    for (let i = 0; i < MAX_DOCUMENTS_PER_USER; i++) await create(alice, `Doc ${i}`, false);
+    const refused = await as(alice, CREATE, { title: "One more", body: "" });
+    expect(refused.codes).toEqual(["FORBIDDEN"]);
+    expect(refused.errors?.[0]?.message).toMatch(/5 documents/);
+    await create(bob, "Bob's", false);
+  });
+
+  it("pages the caller's documents with first and after, refusing a first over 100 or an unknown after", async () => {
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push(await create(alice, `Doc ${i}`, i !== 1));
+    const page = (variables: Record<string, unknown>) =>
+      as<{ documents: DocumentView[] }>(
+        alice,
+        "query ($first: Int, $after: ID) { documents(first: $first, after: $after) { id } }",
+        variables,
+      );
+    expect((await page({ first: 2 })).data?.documents.map((doc) => doc.id)).toEqual([made[2], made[1]]);
+    expect((await page({ first: 2, after: made[1] })).data?.documents.map((doc) => doc.id)).toEqual([made[0]]);
+    expect((await page({ first: 101 })).codes).toEqual(["BAD_USER_INPUT"]);
+    expect((await page({ first: 0 })).codes).toEqual(["BAD_USER_INPUT"]);
+    expect((await page({ first: 2, after: "doc-unknown" })).codes).toEqual(["BAD_USER_INPUT"]);
+    const others = await as<{ _entities: { documents: DocumentView[] }[] }>(
+      bob,
+      "query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { documents(first: 1) { id } } } }",
+      { r: [{ __typename: "User", id: "u-alice" }] },
+    );
+    expect(others.data?._entities[0]?.documents.map((doc) => doc.id)).toEqual([made[2]]);
+  });
 
   it("creates a document owned by the caller, private unless asked otherwise", async () => {
     const reply = await as<{ createDocument: DocumentView & { createdAt: string; owner: { id: string } } }>(
@@ -307,11 +340,11 @@ describe("documents subgraph over HTTP", () => {
     }
   });
 
-  it("batches User.documents for several users in one _entities request into one listByOwners call", async () => {
+  it("reads each owner's page once in one _entities request, however often the owner appears", async () => {
     await create(alice, "A", true);
     await create(bob, "B", true);
-    calls.listByOwners = 0;
-    const representations = ["u-alice", "u-bob", "u-carol"].map((id) => ({ __typename: "User", id }));
+    calls.listByOwner = 0;
+    const representations = ["u-alice", "u-bob", "u-carol", "u-alice"].map((id) => ({ __typename: "User", id }));
     const reply = await as<{ _entities: { id: string; documents: DocumentView[] }[] }>(reader, ENTITIES, {
       representations,
     });
@@ -319,8 +352,9 @@ describe("documents subgraph over HTTP", () => {
       ["u-alice", ["A"]],
       ["u-bob", ["B"]],
       ["u-carol", []],
+      ["u-alice", ["A"]],
     ]);
-    expect(calls.listByOwners).toBe(1);
+    expect(calls.listByOwner).toBe(3);
   });
 
   it("batches Document references in one _entities request into one findByIds call", async () => {

@@ -24,7 +24,7 @@ export const Mutation = {
   async createDocument(
     _parent: unknown,
     args: CreateDocumentArgs,
-    { identity, store, loaders, clock, generateId }: DocumentsContext,
+    { identity, store, loaders, clock, generateId, maxDocumentsPerUser }: DocumentsContext,
   ) {
     const user = requirePermission(identity, DOCUMENTS_WRITE);
     validateDocumentInput(args);
@@ -36,9 +36,13 @@ export const Mutation = {
       public: args.public ?? false,
       createdAt: clock().getTime(),
     };
-    await store.create(doc);
+    if (!(await store.create(doc, maxDocumentsPerUser))) {
+      throw forbidden(`You have ${maxDocumentsPerUser} documents, the most one user may keep; delete some first`, {
+        limit: maxDocumentsPerUser,
+      });
+    }
     loaders.documentById.prime(doc.id, doc);
-    loaders.documentsByOwner.clear(user.userId);
+    loaders.documentsByOwner.clearAll();
     return doc;
   },
 
@@ -49,7 +53,7 @@ export const Mutation = {
     if (doc.ownerId !== user.userId) throw forbidden("You can delete only your own documents");
     const deleted = await store.delete(id);
     loaders.documentById.clear(id);
-    loaders.documentsByOwner.clear(user.userId);
+    loaders.documentsByOwner.clearAll();
     return deleted;
   },
 };

@@ -4,6 +4,7 @@ import { badUserInput } from "../errors";
 import { PUBLIC_DOCUMENTS_MAX_FIRST } from "../limits";
 import { DOCUMENTS_READ } from "../permissions";
 import { findVisibleDocument } from "../visibility";
+import { documentsPage, type PageArgs } from "./documents-page";
 
 export const Query = {
   publicDocuments(_parent: unknown, { first }: { first: number | null }, { store }: DocumentsContext) {
@@ -13,9 +14,9 @@ export const Query = {
     return store.listPublic(first);
   },
 
-  documents(_parent: unknown, _args: unknown, { identity, loaders }: DocumentsContext) {
-    const user = requirePermission(identity, DOCUMENTS_READ);
-    return loaders.documentsByOwner.load(user.userId);
+  documents(_parent: unknown, args: PageArgs, context: DocumentsContext) {
+    const user = requirePermission(context.identity, DOCUMENTS_READ);
+    return documentsPage(user.userId, args, context);
   },
 
   document(_parent: unknown, { id }: { id: string }, context: DocumentsContext) {

@@ -1,5 +1,5 @@
 import type { DocumentsContext } from "../context";
-import { canView } from "../visibility";
+import { documentsPage, type PageArgs } from "./documents-page";
 
 interface UserReference {
   id: string;
@@ -10,9 +10,8 @@ export const User = {
     return { id };
   },
 
-  /** One listByOwners call for every user in the request, then each list filtered for this caller. */
-  async documents({ id }: UserReference, _args: unknown, { identity, loaders }: DocumentsContext) {
-    const docs = await loaders.documentsByOwner.load(id);
-    return docs.filter((doc) => canView(identity, doc));
+  /** Users sharing the same page arguments in one request read each owner's page once (DataLoader). */
+  documents({ id }: UserReference, args: PageArgs, context: DocumentsContext) {
+    return documentsPage(id, args, context);
   },
 };

@@ -8,13 +8,25 @@ export interface DocumentRecord {
   createdAt: number;
 }
 
+/** One page of an owner's documents. */
+export interface OwnerPage {
+  ownerId: string;
+  /** At most this many documents. */
+  first: number;
+  /** Start after this document (the last of the previous page); null: from the newest. */
+  after: string | null;
+  /** Only public documents (another user is asking); `after` must then be public too. */
+  publicOnly: boolean;
+}
+
 /** The documents port; the contract suite in test/document-store.contract.test.ts holds every adapter to it. */
 export interface DocumentStore {
-  create(doc: DocumentRecord): Promise<void>;
+  /** False, and nothing stored, when the owner already has `maxPerOwner` documents (so no user grows without bound). */
+  create(doc: DocumentRecord, maxPerOwner: number): Promise<boolean>;
   /** One entry per id, in the same order; null where no document has that id. */
   findByIds(ids: readonly string[]): Promise<(DocumentRecord | null)[]>;
-  /** One list per owner, in the same order as ownerIds; each list newest first. */
-  listByOwners(ownerIds: readonly string[]): Promise<DocumentRecord[][]>;
+  /** A page of the owner's documents, newest first; null when `after` is not one of the documents the page may show. */
+  listByOwner(page: OwnerPage): Promise<DocumentRecord[] | null>;
   /** At most `first` public documents, newest first. */
   listPublic(first: number): Promise<DocumentRecord[]>;
   /** True when a document was deleted, false when none had that id. */

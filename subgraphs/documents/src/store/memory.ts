@@ -8,8 +8,12 @@ export function createMemoryDocumentStore(): DocumentStore {
     [...documents.values()].filter(predicate).sort(newestFirst).map(copy);
 
   return {
-    async create(doc) {
+    async create(doc, maxPerOwner) {
+      let owned = 0;
+      for (const existing of documents.values()) if (existing.ownerId === doc.ownerId) owned++;
+      if (owned >= maxPerOwner) return false;
       documents.set(doc.id, copy(doc));
+      return true;
     },
     async findByIds(ids) {
       return ids.map((id) => {
@@ -17,8 +21,11 @@ export function createMemoryDocumentStore(): DocumentStore {
         return doc ? copy(doc) : null;
       });
     },
-    async listByOwners(ownerIds) {
-      return ownerIds.map((ownerId) => sorted((doc) => doc.ownerId === ownerId));
+    async listByOwner({ ownerId, first, after, publicOnly }) {
+      const visible = sorted((doc) => doc.ownerId === ownerId && (doc.public || !publicOnly));
+      const start = after === null ? 0 : visible.findIndex((doc) => doc.id === after) + 1;
+      if (start === 0 && after !== null) return null;
+      return visible.slice(start, start + first);
     },
     async listPublic(first) {
       return sorted((doc) => doc.public).slice(0, first);

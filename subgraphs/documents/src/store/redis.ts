@@ -46,19 +46,46 @@ export function createRedisDocumentStore(redis: RedisClient): DocumentStore {
     );
 
   return {
-    async create(doc) {
+    async create(doc, maxPerOwner) {
       await redis.set(documentKey(doc.id), JSON.stringify(doc));
-      const indexes = [redis.zadd(ownerIndexKey(doc.ownerId), doc.createdAt, doc.id)];
-      if (doc.public) indexes.push(redis.zadd(PUBLIC_INDEX_KEY, doc.createdAt, doc.id));
-      await Promise.all(indexes);
+      const ownerIndex = ownerIndexKey(doc.ownerId);
+      // ZADD and ZCARD in one transaction: of concurrent creates at the cap, each sees the count its own add made,
+      // so exactly the ones past the cap undo themselves.
+      const replies = await redis.multi().zadd(ownerIndex, doc.createdAt, doc.id).zcard(ownerIndex).exec();
+      const owned = replies?.[1]?.[1];
+      if (typeof owned !== "number" || owned > maxPerOwner) {
+        await redis.zrem(ownerIndex, doc.id);
+        await redis.del(documentKey(doc.id));
+        if (typeof owned !== "number") throw new Error("document index transaction failed");
+        return false;
+      }
+      if (doc.public) await redis.zadd(PUBLIC_INDEX_KEY, doc.createdAt, doc.id);
+      return true;
     },
 
     findByIds,
 
-    async listByOwners(ownerIds) {
-      return Promise.all(
-        ownerIds.map(async (ownerId) => present(await findByIds(await redis.zrevrange(ownerIndexKey(ownerId), 0, -1)))),
-      );
+    async listByOwner({ ownerId, first, after, publicOnly }) {
+      const index = ownerIndexKey(ownerId);
+      let offset = 0;
+      if (after !== null) {
+        const [rank, [cursor]] = await Promise.all([redis.zrevrank(index, after), findByIds([after])]);
+        if (rank === null || !cursor || (publicOnly && !cursor.public)) return null;
+        offset = rank + 1;
+      }
+      const page: DocumentRecord[] = [];
+      // Usually one batch; more only when hidden (private) documents or index entries without a document were
+      // skipped. Bounded: an owner has at most MAX_DOCUMENTS_PER_USER documents.
+      const batch = Math.max(first, 50);
+      while (page.length < first) {
+        const ids = await redis.zrevrange(index, offset, offset + batch - 1);
+        offset += ids.length;
+        for (const doc of present(await findByIds(ids))) {
+          if ((doc.public || !publicOnly) && page.length < first) page.push(doc);
+        }
+        if (ids.length < batch) break;
+      }
+      return page;
     },
 
     async listPublic(first) {

@@ -1,0 +1,3 @@
+export * from "./directives";
+export * from "./estimate";
+export * from "./plugin";
