@@ -1,5 +1,13 @@
 import path from "node:path";
-import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
+import {
+  ConfigError,
+  DEFAULT_EDGE_LIMITS,
+  EnvReader,
+  readRedisConfig,
+  type EdgeLimits,
+  type Env,
+  type RedisConfig,
+} from "@fedsession/runtime";
 import type { OperationLimits } from "./limits";
 
 export interface CookieConfig {
@@ -27,6 +35,10 @@ export interface GatewayConfig {
   demandControl: { maxCost: number; defaultListSize: number };
   maxBodyBytes: number;
   maxHeaderBytes: number;
+  /** REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS, MAX_CONNECTIONS (and MAX_BODY_BYTES for Expect: 100-continue). */
+  edge: EdgeLimits;
+  /** MAX_RESPONSE_BYTES: a larger result is replaced by a RESPONSE_TOO_LARGE error before it is serialised. */
+  maxResponseBytes: number;
   /** SESSION_CACHE=on: keep resolves between lookups, evicted by the session service's Redis pub/sub events. */
   sessionCache: RedisConfig | null;
 }
@@ -83,6 +95,7 @@ export function readConfig(env: Env): GatewayConfig {
     const url = reader.optional(variable);
     if (url !== undefined) subgraphUrls[name] = new URL("/graphql", reader.url(variable, url)).toString();
   }
+  const maxBodyBytes = reader.integer("MAX_BODY_BYTES", 256 * 1024, { min: 1024, max: 64 * 1024 * 1024 });
   return {
     port: reader.port("GATEWAY_PORT", 4000),
     host: reader.string("LISTEN_HOST", "127.0.0.1"),
@@ -105,8 +118,25 @@ export function readConfig(env: Env): GatewayConfig {
       maxCost: reader.integer("MAX_QUERY_COST", 5000, { min: 1, max: 1_000_000_000 }),
       defaultListSize: DEFAULT_LIST_SIZE,
     },
-    maxBodyBytes: reader.integer("MAX_BODY_BYTES", 256 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
+    maxBodyBytes,
     maxHeaderBytes: reader.integer("MAX_HEADER_BYTES", 16 * 1024, { min: 4096, max: 1024 * 1024 }),
+    maxResponseBytes: reader.integer("MAX_RESPONSE_BYTES", 16 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
+    edge: {
+      ...DEFAULT_EDGE_LIMITS,
+      maxBodyBytes,
+      headersTimeoutMs: reader.integer("HEADERS_TIMEOUT_MS", DEFAULT_EDGE_LIMITS.headersTimeoutMs, {
+        min: 100,
+        max: 120_000,
+      }),
+      requestTimeoutMs: reader.integer("REQUEST_TIMEOUT_MS", DEFAULT_EDGE_LIMITS.requestTimeoutMs, {
+        min: 100,
+        max: 600_000,
+      }),
+      maxConnections: reader.integer("MAX_CONNECTIONS", DEFAULT_EDGE_LIMITS.maxConnections, {
+        min: 1,
+        max: 1_000_000,
+      }),
+    },
     sessionCache: readSessionCache(reader),
   };
 }

@@ -22,8 +22,8 @@ export interface RequestIdentity {
 
 const ANONYMOUS_KEEP: RequestIdentity = { identity: ANONYMOUS, clearCookie: false };
 const ANONYMOUS_CLEAR: RequestIdentity = { identity: ANONYMOUS, clearCookie: true };
-/** RFC 6750 allows one space; a JWT is three base64url parts. Anything else is refused without verification. */
-const BEARER_PATTERN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+/** One space (RFC 6750), the scheme in any case (RFC 7235), a JWT's three base64url parts; else refused unverified. */
+const BEARER_PATTERN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 const MAX_AUTHORIZATION_LENGTH = 4096;
 
 /** A credential problem: the GraphQL error for the body and the HTTP header that goes with it. */

@@ -60,6 +60,7 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
     (error) =>
       logger.error("unhandled_request_error", { message: error instanceof Error ? error.message : String(error) }),
     config.maxHeaderBytes,
+    config.edge,
   );
   return {
     url: `${running.url}/graphql`,

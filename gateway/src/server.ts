@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { parse } from "graphql";
 import type { JSONWebKeySet } from "jose";
-import { createGraphQLHttpHandler, sendJson, type Logger } from "@fedsession/runtime";
+import { createGraphQLHttpHandler, responseCapPlugin, sendJson, type Logger } from "@fedsession/runtime";
 import type { AccessTokenClaims, SessionServiceClient } from "@fedsession/session-client";
 import { isReservedHeader, maskUnexpectedErrors, type ContextSigningKey } from "@fedsession/subgraph-kit";
 import type { GatewayConfig } from "./config";
@@ -13,6 +13,7 @@ import { clientInfo } from "./client-info";
 import { collectCostDirectives, demandControlPlugin } from "./demand-control";
 import { applyCors } from "./cors";
 import { etagPlugin } from "./etag";
+import { finiteNumbersPlugin } from "./finite-numbers";
 import { operationLimitsRule } from "./limits";
 import { requestIdPlugin } from "./request-id";
 import type { SessionCache } from "./session-cache";
@@ -37,23 +38,30 @@ export interface GatewayDependencies {
   plugins: ApolloServerPlugin<GatewayContext>[];
 }
 
-/** Whatever its case or count, no client-supplied identity or internal header survives past this point. */
-function stripReservedHeaders(req: IncomingMessage): void {
-  let found = false;
-  for (const name of Object.keys(req.headers)) {
-    if (isReservedHeader(name)) {
-      delete req.headers[name];
-      found = true;
-    }
+/**
+ * Whatever its case or count, no client-supplied identity or internal header survives past this point. Scans
+ * rawHeaders, which holds every header line the client sent (req.headers may hold fewer), and says how many
+ * Authorization headers came, which req.headers would silently reduce to the first.
+ */
+export function stripReservedHeaders(req: IncomingMessage): { authorizationHeaders: number } {
+  let reserved = 0;
+  let authorizationHeaders = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (isReservedHeader(name)) reserved++;
+    else if (name.length === 13 && name.toLowerCase() === "authorization") authorizationHeaders++;
   }
-  // req.headers is parsed from rawHeaders, so a clean req.headers means a clean rawHeaders: no copy per request.
-  if (!found) return;
+  // Copy only when something must go: most requests carry no reserved header.
+  if (reserved === 0) return { authorizationHeaders };
   const kept: string[] = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
-    if (!isReservedHeader(name)) kept.push(name, req.rawHeaders[i + 1] as string);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (isReservedHeader(name)) delete req.headers[name.toLowerCase()];
+    else kept.push(name, raw[i + 1] as string);
   }
-  req.rawHeaders.splice(0, req.rawHeaders.length, ...kept);
+  raw.splice(0, raw.length, ...kept);
+  return { authorizationHeaders };
 }
 
 export async function createGatewayServer(deps: GatewayDependencies) {
@@ -84,8 +92,11 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     // Demand control first: an operation too expensive to run is refused before any other work.
     // Authorization next, so refused fields are nulled and their errors added before the ETag hashes the result.
     plugins: [
+      finiteNumbersPlugin<GatewayContext>(),
       demandControlPlugin<GatewayContext>({ ...config.demandControl, directives: costDirectives }),
       authorizationPlugin<GatewayContext>(policies),
+      // Before the ETag, which would otherwise hash an oversized result.
+      responseCapPlugin<GatewayContext>(config.maxResponseBytes, () => logger.warn("response_too_large", {})),
       etagPlugin(),
       requestIdPlugin(),
       ...deps.plugins,
@@ -135,7 +146,12 @@ export async function createGatewayServer(deps: GatewayDependencies) {
   return {
     handler: async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       if (applyCors(req, res, config.corsOrigins)) return;
-      stripReservedHeaders(req);
+      if (stripReservedHeaders(req).authorizationHeaders > 1) {
+        // Like a duplicated session cookie: which credential was meant is ambiguous, so neither is used.
+        return sendJson(res, 400, {
+          errors: [{ message: "Send at most one Authorization header", extensions: { code: "BAD_REQUEST" } }],
+        });
+      }
       return graphql(req, res);
     },
     stop: () => server.stop(),

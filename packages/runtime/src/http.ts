@@ -26,6 +26,12 @@ export class ResponseHeaders {
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
+/** An early answer (status and JSON body) that ends a request before its body is read. */
+export interface EarlyAnswer {
+  status: number;
+  body: unknown;
+}
+
 export interface GraphQLHttpOptions<TContext extends BaseContext> {
   server: ApolloServer<TContext>;
   context: (req: IncomingMessage, responseHeaders: ResponseHeaders) => Promise<TContext>;
@@ -33,14 +39,20 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   routes?: Record<string, RouteHandler>;
   graphqlPath?: string;
   maxBodyBytes?: number;
+  /** Looks at the request head before any of the body is read; an answer ends the request (and its connection). */
+  beforeBody?: (req: IncomingMessage) => Promise<EarlyAnswer | null>;
 }
 
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
 class PayloadTooLargeError extends Error {}
+
+/** Thrown when the client went away before its body arrived: nothing to answer and nothing to log as an error. */
+export class ClientAbortedError extends Error {}
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     if (Number(req.headers["content-length"] ?? 0) > limit) {
-      req.resume();
       reject(new PayloadTooLargeError());
       return;
     }
@@ -52,15 +64,39 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
         chunks.push(chunk);
         return;
       }
-      // Keep draining without keeping, so the 413 can still be written to an intact socket.
       req.off("data", onData);
-      req.resume();
       reject(new PayloadTooLargeError());
     };
     req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
+    req.on("error", () => reject(new ClientAbortedError()));
+    req.on("close", () => {
+      if (!req.complete) reject(new ClientAbortedError());
+    });
   });
+}
+
+/**
+ * Answers and closes the connection. The rest of the body is discarded, never kept, so the client can still read
+ * the answer instead of a reset; the request deadline bounds how long that may go on.
+ */
+function answerAndClose(res: ServerResponse, status: number, body: unknown): void {
+  res.req.resume();
+  res.shouldKeepAlive = false;
+  sendJson(res, status, body, { connection: "close" });
+}
+
+const PAYLOAD_TOO_LARGE = {
+  errors: [{ message: "Request body too large", extensions: { code: "PAYLOAD_TOO_LARGE" } }],
+};
+
+/** A request target that is not a valid path (`//[`) is the client's mistake, not a server error. */
+function parseTarget(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? "/", "http://localhost");
+  } catch {
+    return null;
+  }
 }
 
 export function sendJson(
@@ -76,6 +112,17 @@ export function sendJson(
     ...headers,
   });
   res.end(text);
+}
+
+/** Adds to Vary instead of replacing it: CORS's `Origin` and the ETag's `Cookie, Authorization` must all stay. */
+function mergeVary(res: ServerResponse, value: string): void {
+  const existing = res.getHeader("vary");
+  const names = [...(Array.isArray(existing) ? existing : existing === undefined ? [] : [String(existing)]), value]
+    .flatMap((entry) => entry.split(","))
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  const unique = new Map(names.map((name) => [name.toLowerCase(), name]));
+  res.setHeader("vary", [...unique.values()].join(", "));
 }
 
 function toHeaderMap(req: IncomingMessage): HeaderMap {
@@ -101,22 +148,26 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 /** A plain node:http handler for an Apollo Server, so each service controls its own routes and response headers. */
 export function createGraphQLHttpHandler<TContext extends BaseContext>(options: GraphQLHttpOptions<TContext>) {
   const graphqlPath = options.graphqlPath ?? "/graphql";
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = parseTarget(req.url);
+    if (url === null) {
+      return answerAndClose(res, 400, {
+        errors: [{ message: "Malformed request target", extensions: { code: "BAD_REQUEST" } }],
+      });
+    }
     const route = options.routes?.[url.pathname];
     if (route) return route(req, res);
     if (url.pathname !== graphqlPath) return sendJson(res, 404, { errors: [{ message: "Not found" }] });
 
+    const early = await options.beforeBody?.(req);
+    if (early) return answerAndClose(res, early.status, early.body);
     let bodyText: string;
     try {
       bodyText = await readBody(req, maxBodyBytes);
     } catch (error) {
-      if (error instanceof PayloadTooLargeError) {
-        return sendJson(res, 413, {
-          errors: [{ message: "Request body too large", extensions: { code: "PAYLOAD_TOO_LARGE" } }],
-        });
-      }
+      if (error instanceof PayloadTooLargeError) return answerAndClose(res, 413, PAYLOAD_TOO_LARGE);
+      if (error instanceof ClientAbortedError) return;
       throw error;
     }
     const responseHeaders = new ResponseHeaders();
@@ -129,7 +180,10 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
       },
       context: () => options.context(req, responseHeaders),
     });
-    for (const [name, value] of response.headers) res.setHeader(name, value);
+    for (const [name, value] of response.headers) {
+      if (name === "vary") mergeVary(res, value);
+      else res.setHeader(name, value);
+    }
     responseHeaders.applyTo(res);
     res.statusCode = response.status ?? 200;
     if (res.statusCode === 304) {
@@ -152,7 +206,34 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listens on host:port (port 0 picks a free one) and answers 500 without detail if a handler throws. */
+/** Time and connection bounds of one listening service: no client may hold memory or sockets for long. */
+export interface EdgeLimits {
+  /** The whole request head must arrive within this (Node answers 408 and closes). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (Node answers 408 and closes). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Connections past this many are closed as they arrive. */
+  maxConnections: number;
+  /** An `Expect: 100-continue` request declaring a larger body gets 413 instead of 100 Continue. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Above the 60 s idle timeout of common load balancers, so they never reuse a connection this side closed.
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 1024,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+};
+
+/**
+ * Listens on host:port (port 0 picks a free one) and answers 500 without detail if a handler throws.
+ * Bounded at the edge (see EdgeLimits): headers and whole-request deadlines, a connection cap, no 100 Continue
+ * for a body over the limit.
+ */
 export function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   port: number,
@@ -160,8 +241,10 @@ export function listen(
   onError: (error: unknown) => void = () => {},
   /** Larger request heads get Node's own 431 before any handler runs. */
   maxHeaderSize = 16 * 1024,
+  edgeLimits: Partial<EdgeLimits> = {},
 ): Promise<RunningServer> {
-  const server = createServer({ maxHeaderSize }, (req, res) => {
+  const limits = { ...DEFAULT_EDGE_LIMITS, ...edgeLimits };
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     handler(req, res).catch((error: unknown) => {
       onError(error);
       if (!res.headersSent)
@@ -170,8 +253,28 @@ export function listen(
         });
       else res.destroy();
     });
+  };
+  const server = createServer(
+    {
+      maxHeaderSize,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks both deadlines only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    serve,
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  // With a listener here Node no longer answers 100 Continue by itself (other expectations still get its 417).
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers["content-length"] ?? 0) > limits.maxBodyBytes) {
+      answerAndClose(res, 413, PAYLOAD_TOO_LARGE);
+      return;
+    }
+    res.writeContinue();
+    serve(req, res);
   });
-  server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

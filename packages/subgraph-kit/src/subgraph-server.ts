@@ -2,10 +2,11 @@ import type { IncomingMessage } from "node:http";
 import { ApolloServer, type BaseContext } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import type { GraphQLFormattedError, GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import type { JSONWebKeySet } from "jose";
 import {
   createGraphQLHttpHandler,
+  responseCapPlugin,
   sendJson,
   type Logger,
   type ResponseHeaders,
@@ -34,7 +35,11 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   production: boolean;
   routes?: Record<string, RouteHandler>;
   currentDate?: () => Date;
+  /** A larger result is replaced by a RESPONSE_TOO_LARGE error before it is serialised (default 16 MiB). */
+  maxResponseBytes?: number;
 }
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** Codes a client is meant to see; anything else (INTERNAL_SERVER_ERROR, no code) is an accident to hide. */
 const PUBLIC_ERROR_CODES = new Set([
@@ -53,6 +58,11 @@ const PUBLIC_ERROR_CODES = new Set([
   "RESPONSE_TOO_LARGE",
 ]);
 
+function isClientErrorStatus(http: unknown): boolean {
+  const status: unknown = typeof http === "object" && http !== null ? Reflect.get(http, "status") : undefined;
+  return typeof status === "number" && status >= 400 && status < 500;
+}
+
 /**
  * Keeps errors with a public code (minus any stack trace) and replaces everything else with a generic message,
  * logged here with its detail. Decided by code, not by class, because the gateway hands over subgraph errors
@@ -66,6 +76,10 @@ export function maskUnexpectedErrors(logger: Logger) {
       return { ...formatted, extensions };
     }
     const original = unwrapResolverError(error);
+    // Apollo's own refusals of a malformed request (a persisted query whose hash does not match) carry a 4xx.
+    if (original instanceof GraphQLError && isClientErrorStatus(original.extensions.http)) {
+      return { message: formatted.message, extensions: { code: "BAD_REQUEST" } };
+    }
     logger.error("unexpected_error", {
       message: original instanceof Error ? original.message : formatted.message,
       path: formatted.path?.join("."),
@@ -93,26 +107,38 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(options.logger),
     // Traces are for Apollo's usage reporting, which this project does not use; they cost time on every request.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      responseCapPlugin(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, () =>
+        options.logger.warn("response_too_large", {}),
+      ),
+    ],
   });
   await server.start();
+  // Verified from the head alone, before the body is read; the context function picks the result up.
+  const verifiedRequests = new WeakMap<IncomingMessage, VerifiedContext>();
   const handler = createGraphQLHttpHandler<TContext>({
     server,
     routes: {
       "/health": (_req, res) => sendJson(res, 200, { status: "ok", service: options.name }),
       ...options.routes,
     },
-    context: async (request, responseHeaders) => {
-      let verified: VerifiedContext;
+    beforeBody: async (request) => {
       try {
-        verified = await verify(request.rawHeaders);
+        verifiedRequests.set(request, await verify(request.rawHeaders));
+        return null;
       } catch (error) {
-        if (error instanceof GatewayRequestRejected) {
-          options.logger.warn("request_refused", { reason: error.reason });
-          throw rejectionError(error);
-        }
-        throw error;
+        if (!(error instanceof GatewayRequestRejected)) throw error;
+        options.logger.warn("request_refused", { reason: error.reason });
+        const { message, extensions } = rejectionError(error);
+        const { http: _http, ...publicExtensions } = extensions;
+        return { status: 401, body: { errors: [{ message, extensions: publicExtensions }] } };
       }
+    },
+    context: async (request, responseHeaders) => {
+      const verified = verifiedRequests.get(request);
+      // beforeBody ran for every request that reaches a context; anything else is a wiring mistake.
+      if (!verified) throw new Error("request reached the context without a verified gateway context");
       return attachIdentity(await options.context({ ...verified, request, responseHeaders }), verified.identity);
     },
   });

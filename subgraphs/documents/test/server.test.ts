@@ -1,3 +1,4 @@
+import net from "node:net";
 import {
   generateKeyMaterial,
   importSigningKey,
@@ -197,6 +198,24 @@ describe("documents subgraph over HTTP", () => {
       { r: [{ __typename: "User", id: "u-alice" }] },
     );
     expect(others.data?._entities[0]?.documents.map((doc) => doc.id)).toEqual([made[2]]);
+  });
+
+  it("refuses an unsigned request with 401 from its head alone, without waiting for its body", async () => {
+    const port = Number(new URL(running.url).port);
+    const answer = await new Promise<string>((resolve) => {
+      let text = "";
+      const socket = net.connect(port, "127.0.0.1", () =>
+        socket.write(
+          "POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n",
+        ),
+      );
+      socket.on("data", (data) => (text += data.toString("latin1")));
+      socket.on("error", () => {});
+      socket.on("close", () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 401/);
+    expect(answer).toContain('"code":"UNAUTHENTICATED"');
+    expect(answer).toContain('"reason":"missing-context"');
   });
 
   it("creates a document owned by the caller, private unless asked otherwise", async () => {
