@@ -81,10 +81,22 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
  * the answer instead of a reset; the request deadline bounds how long that may go on.
  */
 function answerAndClose(res: ServerResponse, status: number, body: unknown): void {
-  res.req.resume();
+  const { req } = res;
+  req.resume();
   res.shouldKeepAlive = false;
+  // Node's request deadline no longer applies once the answer is sent: a client that stalls the rest of its body
+  // would keep the connection for ever.
+  res.once("finish", () => {
+    if (req.complete) return;
+    const timer = setTimeout(() => req.socket.destroy(), DISCARD_GRACE_MS);
+    timer.unref();
+    req.socket.once("close", () => clearTimeout(timer));
+  });
   sendJson(res, status, body, { connection: "close" });
 }
+
+/** How long a refused request may go on sending the body nobody reads, so its client can still read the answer. */
+const DISCARD_GRACE_MS = 2000;
 
 const PAYLOAD_TOO_LARGE = {
   errors: [{ message: "Request body too large", extensions: { code: "PAYLOAD_TOO_LARGE" } }],

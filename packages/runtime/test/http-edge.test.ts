@@ -75,6 +75,13 @@ describe("the HTTP edge every service listens behind", () => {
     expect(seen.closedAfterMs).not.toBeNull();
   });
 
+  it("answers 413 to a declared body over the limit and closes the connection even if the client stalls", async () => {
+    const seen = await exchange(running.port, [head("content-length: 5000\r\n"), '{"query":'], 8000);
+    expect(seen.text).toMatch(/^HTTP\/1.1 413/);
+    expect(seen.closedAfterMs).not.toBeNull();
+    expect(seen.closedAfterMs).toBeLessThan(5000);
+  });
+
   it("still sends 100 Continue for a body within the limit, then serves it", async () => {
     const body = '{"query":"{ hello }"}';
     const seen = await new Promise<string>((resolve) => {
