@@ -91,9 +91,29 @@ function fanOutDocument(fragments: number): string {
   return lines.join("\n");
 }
 
+/** Signs up one account and creates `count` public documents with it. */
+async function seedPublicDocuments(gatewayUrl: string, count: number): Promise<void> {
+  const signUp = await fetch(gatewayUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      query:
+        'mutation { signUp(email: "amplifier@example.com", password: "a long enough passphrase") { user { id } } }',
+    }),
+  });
+  const cookie = (signUp.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+  for (let i = 0; i < count; i++) {
+    await graphql(gatewayUrl, `mutation { createDocument(title: "doc ${i}", body: "body", public: true) { id } }`, {
+      cookie,
+    });
+  }
+}
+
 async function fanOut(child: Child) {
+  // One document, so execution (not only validation and planning) walks the fragments too.
+  await seedPublicDocuments(child.gatewayUrl, 1);
   const results = [];
-  for (const fragments of [16, 18, 20, 22]) {
+  for (const fragments of [16, 18, 20, 22, 60, 120]) {
     const document = fanOutDocument(fragments);
     results.push({ fragments, documentBytes: document.length, ...(await graphql(child.gatewayUrl, document)) });
   }
@@ -104,22 +124,7 @@ const AMPLIFICATION =
   "{ publicDocuments(first: 30) { owner { documents { owner { documents { owner { documents { owner { documents { id } } } } } } } } } }";
 
 async function amplification(child: Child) {
-  const signUp = await fetch(child.gatewayUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query:
-        'mutation { signUp(email: "amplifier@example.com", password: "a long enough passphrase") { user { id } } }',
-    }),
-  });
-  const cookie = (signUp.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
-  for (let i = 0; i < 30; i++) {
-    await graphql(
-      child.gatewayUrl,
-      `mutation { createDocument(title: "doc ${i}", body: "body", public: true) { id } }`,
-      { cookie },
-    );
-  }
+  await seedPublicDocuments(child.gatewayUrl, 30);
   const rssBefore = rssMb(child.process.pid!);
   let peak = rssBefore;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(child.process.pid!))), 200);
@@ -140,6 +145,8 @@ function openStalled(url: URL, declared: number, send: number): Promise<net.Sock
         `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`,
       );
       socket.write(Buffer.alloc(send, 0x20), () => resolve(socket));
+      // Read what the server answers, or its close would never surface here.
+      socket.resume();
     });
     socket.on("error", () => {});
     socket.once("error", reject);

@@ -269,7 +269,8 @@ export function listen(
   const server = createServer(
     {
       maxHeaderSize,
-      headersTimeout: limits.headersTimeoutMs,
+      // Node refuses a headers deadline later than the whole request's.
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
       requestTimeout: limits.requestTimeoutMs,
       // Node checks both deadlines only this often (30 s by default).
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
