@@ -34,7 +34,8 @@ const NONE: SizedFields = new Map();
  * an object, interface or union costs 1, a scalar or enum 0, unless `@cost(weight:)` on the field or its type says
  * otherwise; a list multiplies its items' cost by its size (`@listSize` slicing argument, else `assumedSize`, else
  * the default); `@cost` on a given argument adds its weight. Fragments are counted wherever they are spread,
- * `@skip`/`@include` are ignored (the estimate is an upper bound), introspection costs nothing. Linear in the
+ * `@skip`/`@include` are ignored (the estimate is an upper bound), introspection costs nothing, and
+ * `requireOneSlicingArgument` is not enforced (the project's schemas set it false). Linear in the
  * document: each named fragment is costed once per document (and per `sizedFields` context, in practice one).
  */
 class CostEstimator {

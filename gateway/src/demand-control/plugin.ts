@@ -1,5 +1,11 @@
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
-import { GraphQLError, Kind, getVariableValues, type FragmentDefinitionNode } from "graphql";
+import {
+  GraphQLError,
+  Kind,
+  getVariableValues,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+} from "graphql";
 import type { CostDirectives } from "./directives";
 import { estimateOperationCost, type CostOptions } from "./estimate";
 
@@ -20,24 +26,31 @@ export function demandControlPlugin<TContext extends BaseContext>(
   options: DemandControlOptions,
 ): ApolloServerPlugin<TContext> {
   if (!Number.isInteger(options.maxCost) || options.maxCost < 1) throw new Error("maxCost must be a positive integer");
+  // Apollo hands the same OperationDefinitionNode for a query text it has seen: without variables its cost is fixed.
+  const fixedCosts = new WeakMap<OperationDefinitionNode, number>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, request, schema }) {
           if (!operation) return;
-          const fragments = new Map<string, FragmentDefinitionNode>();
-          for (const definition of document.definitions) {
-            if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+          const variableDefinitions = operation.variableDefinitions ?? [];
+          let estimated = variableDefinitions.length === 0 ? fixedCosts.get(operation) : undefined;
+          if (estimated === undefined) {
+            const fragments = new Map<string, FragmentDefinitionNode>();
+            for (const definition of document.definitions) {
+              if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+            }
+            const coerced = getVariableValues(schema, variableDefinitions, request.variables ?? {});
+            estimated = estimateOperationCost(
+              operation,
+              fragments,
+              coerced.coerced ?? {},
+              schema,
+              options.directives,
+              options,
+            );
+            if (variableDefinitions.length === 0) fixedCosts.set(operation, estimated);
           }
-          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-          const estimated = estimateOperationCost(
-            operation,
-            fragments,
-            coerced.coerced ?? {},
-            schema,
-            options.directives,
-            options,
-          );
           if (estimated <= options.maxCost) return;
           // A fan-out of fragments can reach Infinity, which JSON cannot carry.
           const reported = Math.min(estimated, Number.MAX_SAFE_INTEGER);
