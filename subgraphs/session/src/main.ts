@@ -22,14 +22,15 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   const config = readConfig(env);
   const material = await loadKeyMaterial(new EnvReader(env));
   const clock = () => new Date();
+  const { maxSessionsPerUser } = config;
   const redis = config.redis && createRedisClient(config.redis);
   // With Redis, gateways may cache resolves; they learn of every ended or changed session from these events.
   const channel = `${config.redis?.keyPrefix ?? ""}${SESSION_EVENTS_CHANNEL}`;
   const store: SessionStore = redis
-    ? withSessionEvents(createRedisSessionStore(redis, clock), async (event) => {
+    ? withSessionEvents(createRedisSessionStore(redis, { now: clock, maxSessionsPerUser }), async (event) => {
         await redis.publish(channel, JSON.stringify(event));
       })
-    : createMemorySessionStore(clock);
+    : createMemorySessionStore(clock, { maxSessionsPerUser });
   const notes = redis ? [] : ["session store: in-memory (development only; sessions end when the process stops)"];
   try {
     const { handler, stop } = await createSessionServer({

@@ -76,8 +76,8 @@ export const Mutation = {
     const result = await orUnavailable(sessions.refresh(refreshToken));
     if (result.outcome === "invalid") throw invalidRefreshToken();
     const fields = { userId: result.record.userId, sessionId: result.record.id, ip: client.ip };
-    if (result.outcome === "reused") {
-      audit("refresh_reuse_detected", fields);
+    if (result.outcome === "reused" || result.outcome === "exhausted") {
+      audit(result.outcome === "reused" ? "refresh_reuse_detected" : "refresh_limit_reached", fields);
       throw invalidRefreshToken();
     }
     audit("refresh_rotated", fields);
