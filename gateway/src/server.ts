@@ -13,6 +13,7 @@ import { applyCors } from "./cors";
 import { etagPlugin } from "./etag";
 import { operationLimitsRule } from "./limits";
 import { requestIdPlugin } from "./request-id";
+import { storeUnavailablePlugin } from "./store-unavailable";
 import type { SessionCache } from "./session-cache";
 import { createGatewayContext, type GatewayContext } from "./context";
 import { createContextSigner } from "./context-signer";
@@ -79,7 +80,13 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
     // Authorization first, so refused fields are nulled and their errors added before the ETag hashes the result.
-    plugins: [authorizationPlugin<GatewayContext>(policies), etagPlugin(), requestIdPlugin(), ...deps.plugins],
+    plugins: [
+      authorizationPlugin<GatewayContext>(policies),
+      etagPlugin(),
+      requestIdPlugin(),
+      storeUnavailablePlugin(),
+      ...deps.plugins,
+    ],
   });
   await server.start();
 
