@@ -68,9 +68,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         this.logger.error("session_header_malformed", { subgraph: this.subgraphName });
       }
     } else if (clearSession) {
+      // No Clear-Site-Data: "cookies" would clear every cookie of the registrable domain (other apps' sessions too);
+      // the Set-Cookie that expires the session cookie is all a logout needs.
       this.setCookie(context, clearedSessionCookie(this.cookie));
-      // The session ended on purpose (logout or revoking the current session): ask the browser to drop every cookie.
-      context.responseHeaders.append("clear-site-data", '"cookies"');
     }
     return response;
   }

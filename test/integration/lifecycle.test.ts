@@ -128,6 +128,25 @@ describe.each<StoreKind>(["memory", "redis"])("session lifecycle through the gat
     expect(afterReuse.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
   });
 
+  it("logout with both a cookie and a bearer token ends the token's session and leaves the cookie's alone", async () => {
+    const browser = new BrowserClient(stack.gatewayUrl);
+    const email = uniqueEmail();
+    await browser.request(`mutation ($e: String!, $p: String!) { signUp(email: $e, password: $p) { user { id } } }`, {
+      e: email,
+      p: PASSWORD,
+    });
+    const app = await new BrowserClient(stack.gatewayUrl).request(
+      `mutation ($e: String!, $p: String!) { login(email: $e, password: $p, transport: TOKEN) { accessToken } }`,
+      { e: email, p: PASSWORD },
+    );
+    const { accessToken } = app.body.data?.login as { accessToken: string };
+    const logout = await browser.request(`mutation { logout }`, {}, { authorization: `Bearer ${accessToken}` });
+    expect(logout.body.data).toEqual({ logout: true });
+    expect(logout.setCookies).toEqual([]);
+    expect((await bearer(stack, accessToken, `{ me { id } }`)).status).toBe(401);
+    expect((await browser.request(`{ me { email } }`)).body.data?.me).toEqual({ email });
+  });
+
   it("keeps small session data, refuses oversized data with BAD_USER_INPUT, and deletes a key set to null", async () => {
     const client = new BrowserClient(stack.gatewayUrl);
     await client.request(`mutation ($e: String!, $p: String!) { signUp(email: $e, password: $p) { user { id } } }`, {

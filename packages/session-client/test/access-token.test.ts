@@ -100,10 +100,20 @@ describe("access tokens", () => {
     await expect(verify(swapped)).resolves.toBeNull();
   });
 
-  it("refuses an expired token", async () => {
+  it("refuses an expired token, past the few seconds of clock tolerance", async () => {
     const token = await sign(60);
-    clock.advance(61_000);
+    clock.advance(63_000);
+    await expect(verify(token)).resolves.not.toBeNull();
+    clock.advance(3_000);
     await expect(verify(token)).resolves.toBeNull();
+  });
+
+  it("accepts a token from a signer whose clock is a few seconds ahead, but not far ahead", async () => {
+    const key = await importSigningKey(material, "session");
+    const ahead = (seconds: number) =>
+      signAccessToken(claims, key, 600, new Date(clock.now().getTime() + seconds * 1000)).then(({ token }) => token);
+    await expect(verify(await ahead(3))).resolves.not.toBeNull();
+    await expect(verify(await ahead(30))).resolves.toBeNull();
   });
 
   it("refuses a wrong audience, issuer or type, and a token without a session", async () => {

@@ -67,7 +67,7 @@ export interface Accounts {
   setDisabled(actorId: string, userId: string, disabled: boolean): Promise<UserRecord>;
   /** The stored user as it is now, bypassing any per-request cache. */
   find(userId: string): Promise<UserRecord | null>;
-  /** Creates the user, or resets an existing one's password and permissions and re-enables it. */
+  /** Creates the user, or resets an existing one's password and permissions; a disabled one stays disabled. */
   ensureUser(email: string, password: string, permissions: readonly string[]): Promise<UserRecord>;
   ensureAdministrator(email: string, password: string): Promise<UserRecord>;
 }
@@ -142,7 +142,8 @@ export function createAccounts({
     if (created !== null) return created;
     const current = existing ?? (await users.findByEmail(email));
     if (current === null) throw new Error(`user ${email} vanished while being ensured`);
-    const updated: UserRecord = { ...current, passwordHash, permissions: [...permissions], disabled: false };
+    // A disabled account stays disabled: start-up configuration must not undo an administrator's decision.
+    const updated: UserRecord = { ...current, passwordHash, permissions: [...permissions] };
     await users.update(updated);
     return updated;
   };

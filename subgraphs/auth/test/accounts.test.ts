@@ -437,14 +437,14 @@ describe("accounts", () => {
     await expect(accounts.setDisabled("u-admin", "u-missing", true)).rejects.toMatchObject({ code: "invalid-input" });
   });
 
-  it("creates the administrator, then updates its password and permissions and re-enables it", async () => {
+  it("creates the administrator, then updates its password and permissions but never re-enables it", async () => {
     const created = await accounts.ensureAdministrator("Root@Example.com", "first-admin-password");
     expect(created).toMatchObject({
       email: "root@example.com",
       permissions: [...ADMINISTRATOR_PERMISSIONS],
       disabled: false,
     });
-    await users.update({ ...created, permissions: ["documents:read"], disabled: true });
+    await users.update({ ...created, permissions: ["documents:read"] });
 
     const updated = await accounts.ensureAdministrator("root@example.com", "second-admin-password");
     expect(updated).toMatchObject({
@@ -458,6 +458,32 @@ describe("accounts", () => {
     await expect(accounts.login("root@example.com", "second-admin-password", IP)).resolves.toMatchObject({
       user: { id: created.id },
     });
+    // Another administrator disabled it: a restart with the same configuration leaves it disabled.
+    await accounts.setDisabled("u-other-admin", created.id, true);
+    await expect(accounts.ensureAdministrator("root@example.com", "third-admin-password")).resolves.toMatchObject({
+      disabled: true,
+    });
+    await expect(accounts.login("root@example.com", "third-admin-password", IP)).rejects.toMatchObject({
+      code: "invalid-credentials",
+    });
+  });
+
+  it.each([
+    ["a zero-width space", "dave\u200b@example.com"],
+    ["a zero-width joiner in the domain", "dave@exa\u200dmple.com"],
+    ["a byte-order mark", "\ufeffdave@example.com"],
+  ])("refuses an email with %s instead of making a lookalike account", async (_what, email) => {
+    await expect(accounts.signUp(email, "dave-password-1", null)).rejects.toMatchObject({ code: "invalid-input" });
+  });
+
+  it.each([
+    ["a trailing dot after the domain", "zoe@example.com."],
+    ["the decomposed (NFD) form", "zoe\u0301@example.com".normalize("NFD")],
+    ["full-width letters", "\uff5a\uff4f\uff45@example.com"],
+  ])("treats %s as the same address as the one already signed up", async (_what, lookalike) => {
+    const canonical = lookalike.includes("\u0301") ? "zo\u00e9@example.com" : "zoe@example.com";
+    await accounts.signUp(canonical, "zoe-password-1", null);
+    await expect(accounts.signUp(lookalike, "zoe-password-2", null)).rejects.toMatchObject({ code: "email-taken" });
   });
 
   it("promotes an existing ordinary user to administrator without creating a second account", async () => {

@@ -647,11 +647,19 @@ describe("session subgraph over HTTP", () => {
     it("revokeSession answers false for someone else's session and for an unknown id, leaving them alone", async () => {
       const caller = await createSession({ userId: uniqueUser("caller") });
       const victim = await createSession({ userId: uniqueUser("victim") });
-      for (const id of [victim.sessionId, "no-such-session"]) {
+      for (const id of [victim.sessionId, "A".repeat(22)]) {
         const { body } = await graphql("mutation ($id: ID!) { revokeSession(id: $id) }", caller.identity, main, { id });
         expect(body).toEqual({ data: { revokeSession: false } });
       }
       await expect(resolve({ token: victim.token })).resolves.not.toBeNull();
+    });
+
+    it("revokeSession refuses an id not shaped like a session id with BAD_USER_INPUT, before any lookup", async () => {
+      const caller = await createSession({ userId: uniqueUser("caller") });
+      for (const id of ["no-such-session", "s:{x}", "A".repeat(23), ""]) {
+        const { body } = await graphql("mutation ($id: ID!) { revokeSession(id: $id) }", caller.identity, main, { id });
+        expect(body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      }
     });
 
     it("revokeOtherSessions ends all but the current session and returns the count", async () => {
