@@ -72,8 +72,14 @@ export interface ResolvedSession {
 /** Published by the session service on Redis whenever sessions end or change, for gateways' caches. */
 export const SESSION_EVENTS_CHANNEL = "session-events";
 
-/** One session changed or ended (`session`), or every session of one user did (`user`). */
-export type SessionEvent = { session: string } | { user: string };
+/**
+ * One session changed or ended (`session`), or every session of one user did (`user`); `ping` is the session
+ * service's heartbeat (epoch ms), published every SESSION_EVENTS_HEARTBEAT_MS so a gateway notices a dead
+ * subscription (or a different REDIS_KEY_PREFIX) instead of caching on silence.
+ */
+export type SessionEvent = { session: string } | { user: string } | { ping: number };
+
+export const SESSION_EVENTS_HEARTBEAT_MS = 5_000;
 
 export interface ResolveSessionResponse {
   session: ResolvedSession | null;
