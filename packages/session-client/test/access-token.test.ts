@@ -3,6 +3,7 @@ import {
   generateKeyMaterial,
   importSigningKey,
   publicKeys,
+  activateKeys,
   retireKeys,
   rotateKeyMaterial,
   type KeyMaterial,
@@ -141,7 +142,10 @@ describe("access tokens", () => {
 
   it("keeps verifying tokens of the previous key after a rotation, and stops once that key is retired", async () => {
     const before = (await signAccessToken(claims, await importSigningKey(material, "session"), 600, clock.now())).token;
-    const rotated = await rotateKeyMaterial(material);
+    const published = await rotateKeyMaterial(material);
+    // Published first: the old key still signs, and verifiers already know the new one.
+    expect(publicKeys(published, "session").keys).toHaveLength(2);
+    const rotated = activateKeys(published);
     const after = (await signAccessToken(claims, await importSigningKey(rotated, "session"), 600, clock.now())).token;
     const duringRotation = createAccessTokenVerifier({ jwks: publicKeys(rotated, "session"), currentDate: clock.now });
     await expect(duringRotation(before)).resolves.toEqual(claims);
