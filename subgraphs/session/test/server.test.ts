@@ -606,6 +606,19 @@ describe("session subgraph over HTTP", () => {
       expect(sessions[2]).toMatchObject({ userAgent: "Firefox", ip: "198.51.100.1", data: {} });
     });
 
+    it("lists at most the first n sessions, and refuses a page size outside 1-100 with BAD_USER_INPUT", async () => {
+      const userId = uniqueUser("paged");
+      await createSession({ userId });
+      clock.advance(1000);
+      const current = await createSession({ userId });
+      const page = await graphql("{ mySessions(first: 1) { id } }", current.identity);
+      expect(page.body.data?.mySessions).toEqual([{ id: current.sessionId }]);
+      for (const first of [0, 101, -1]) {
+        const { body } = await graphql(`{ mySessions(first: ${first}) { id } }`, current.identity);
+        expect(codeOf(body)).toBe("BAD_USER_INPUT");
+      }
+    });
+
     it("refuses mySessions to an anonymous caller", async () => {
       const { body } = await graphql(MY_SESSIONS, ANONYMOUS);
       expect(codeOf(body)).toBe("UNAUTHENTICATED");
