@@ -1,7 +1,10 @@
 /**
  * `pnpm keys <dir>`: writes a fresh production key set (Ed25519 JWKs for gateway, auth and session, and the auth
  * password pepper) into an empty <dir>.
- * `pnpm keys --rotate <dir>`: new signing keys; the previous public keys stay published beside the new ones.
+ * Rotation is two steps with a rolling restart after each, so no service ever meets a token signed by a key it has not
+ * loaded yet:
+ * `pnpm keys --rotate <dir>`: publishes a new key per role beside the current one, which keeps signing.
+ * `pnpm keys --activate <dir>`: the published keys start signing; the previous public keys stay published.
  * `pnpm keys --retire <dir>`: drops the previous public keys once every token they signed has expired.
  */
 import { readdir } from "node:fs/promises";
@@ -9,16 +12,24 @@ import path from "node:path";
 import {
   generateKeyMaterial,
   readKeyMaterial,
+  activateKeys,
   retireKeys,
   rotateKeyMaterial,
   writeKeyMaterial,
 } from "@fedsession/runtime";
 
-const USAGE = "usage: pnpm keys <dir> | pnpm keys --rotate <dir> | pnpm keys --retire <dir>";
+const USAGE =
+  "usage: pnpm keys <dir> | pnpm keys --rotate <dir> | pnpm keys --activate <dir> | pnpm keys --retire <dir>";
+const MODES = ["--rotate", "--activate", "--retire"] as const;
+const DONE = {
+  "--rotate": "published new keys (still signing with the current ones) in",
+  "--activate": "the published keys now sign, in",
+  "--retire": "retired old keys in",
+} as const;
 
 async function main(): Promise<void> {
   const [first, second] = process.argv.slice(2);
-  const mode = first === "--rotate" || first === "--retire" ? first : "create";
+  const mode = MODES.find((candidate) => candidate === first) ?? "create";
   const target = mode === "create" ? first : second;
   if (!target) {
     console.error(USAGE);
@@ -37,14 +48,17 @@ async function main(): Promise<void> {
     return;
   }
   const material = await readKeyMaterial(dir);
-  const next = mode === "--rotate" ? await rotateKeyMaterial(material) : retireKeys(material);
+  const next =
+    mode === "--rotate"
+      ? await rotateKeyMaterial(material)
+      : mode === "--activate"
+        ? activateKeys(material)
+        : retireKeys(material);
   await writeKeyMaterial(dir, next);
   const counts = Object.entries(next.roles).map(
     ([role, keys]) => `${role}: ${keys.publicJwks.keys.length} public key(s)`,
   );
-  console.log(
-    `${mode === "--rotate" ? "rotated" : "retired old keys in"} ${dir} (${counts.join(", ")}); restart the services to load it`,
-  );
+  console.log(`${DONE[mode]} ${dir} (${counts.join(", ")}); restart every service to load it before the next step`);
 }
 
 main().catch((error: unknown) => {

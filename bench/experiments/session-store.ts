@@ -88,6 +88,7 @@ async function seed(store: Store, upTo: number): Promise<void> {
         ip: "203.0.113.42",
         transport: "COOKIE",
         replacesSessionId: null,
+        revocationEpoch: "0",
       });
       if (created.transport === "COOKIE" && index % keepEvery === 0 && store.sample.length < SAMPLE_TOKENS) {
         store.sample.push(created.token);

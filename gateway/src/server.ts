@@ -16,6 +16,7 @@ import { etagPlugin } from "./etag";
 import { finiteNumbersPlugin } from "./finite-numbers";
 import { operationLimitsRule } from "./limits";
 import { requestIdPlugin } from "./request-id";
+import { storeUnavailablePlugin } from "./store-unavailable";
 import type { SessionCache } from "./session-cache";
 import { createGatewayContext, type GatewayContext } from "./context";
 import { createContextSigner } from "./context-signer";
@@ -99,6 +100,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
       responseCapPlugin<GatewayContext>(config.maxResponseBytes, () => logger.warn("response_too_large", {})),
       etagPlugin(),
       requestIdPlugin(),
+      storeUnavailablePlugin(),
       ...deps.plugins,
     ],
   });

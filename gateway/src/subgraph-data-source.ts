@@ -1,4 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import { GraphQLError } from "graphql";
 import type { GatewayGraphQLResponse, GatewayGraphQLRequestContext } from "@apollo/server-gateway-interface";
 import type { Logger } from "@fedsession/runtime";
 import { parseSessionToken } from "@fedsession/session-client";
@@ -13,6 +14,9 @@ import {
 import type { GatewayContext } from "./context";
 import type { CookieConfig } from "./config";
 import { clearedSessionCookie, sessionCookie } from "./cookies";
+
+const STORE_UNAVAILABLE = "SESSION_STORE_UNAVAILABLE";
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
 
 /** Only these subgraphs may start or end a browser session. */
 const SESSION_MANAGERS = new Set(["auth", "session"]);
@@ -64,11 +68,30 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         this.logger.error("session_header_malformed", { subgraph: this.subgraphName });
       }
     } else if (clearSession) {
+      // No Clear-Site-Data: "cookies" would clear every cookie of the registrable domain (other apps' sessions too);
+      // the Set-Cookie that expires the session cookie is all a logout needs.
       this.setCookie(context, clearedSessionCookie(this.cookie));
-      // The session ended on purpose (logout or revoking the current session): ask the browser to drop every cookie.
-      context.responseHeaders.append("clear-site-data", '"cookies"');
     }
     return response;
+  }
+
+  /**
+   * A subgraph answering 503 SESSION_STORE_UNAVAILABLE (its store is down) keeps that code and message through the
+   * gateway, so the client sees a retryable outage (the storeUnavailablePlugin sets the status and Retry-After)
+   * rather than a masked internal error. Any other failed response keeps @apollo/gateway's handling.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource["errorFromResponse"]>[0]) {
+    if (response.status !== 503) return super.errorFromResponse(response);
+    const body: unknown = await this.parseBody(response).catch(() => null);
+    const first: unknown = isRecord(body) && Array.isArray(body.errors) ? body.errors[0] : undefined;
+    const extensions = isRecord(first) && isRecord(first.extensions) ? first.extensions : {};
+    if (extensions.code !== STORE_UNAVAILABLE) {
+      return new GraphQLError(`${response.status}: ${response.statusText}`, {
+        extensions: { response: { status: response.status, body } },
+      });
+    }
+    const message = isRecord(first) && typeof first.message === "string" ? first.message : "Service unavailable";
+    return new GraphQLError(message, { extensions: { code: STORE_UNAVAILABLE } });
   }
 
   private setCookie(context: GatewayContext, cookie: string): void {

@@ -1,7 +1,7 @@
 import { createRedisClient, silentLogger } from "@fedsession/runtime";
 import type { ResolvedSession } from "@fedsession/session-client";
 import { connectTestRedis, type TestRedis } from "@fedsession/testing";
-import { SessionCache } from "../src/session-cache";
+import { HEARTBEAT_TIMEOUT_MS, SessionCache } from "../src/session-cache";
 
 const session = (id: string, userId: string, reusableUntil: number): ResolvedSession => ({
   id,
@@ -67,6 +67,43 @@ describe("the gateway's session cache, evicted by the session service's Redis ev
       await publish({ session: "unrelated" });
       cache.set("k2", session("s2", "u1", nowMs + 60_000), before);
       expect(cache.get("k2")).toBeUndefined();
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it("stops caching after a heartbeat-long silence, and resumes in a new generation on the next heartbeat", async () => {
+    const { cache, subscriber, publish } = await started();
+    try {
+      cache.set("k1", session("s1", "u1", nowMs + 10 * HEARTBEAT_TIMEOUT_MS), cache.generation());
+      nowMs += HEARTBEAT_TIMEOUT_MS + 1;
+      expect(cache.get("k1")).toBeUndefined();
+      const duringSilence = cache.generation();
+      cache.set("k2", session("s2", "u1", nowMs + 60_000), duringSilence);
+      expect(cache.get("k2")).toBeUndefined();
+      await publish({ ping: nowMs });
+      // Begun in the silence, when an eviction could have been missed: never stored.
+      cache.set("k3", session("s3", "u1", nowMs + 60_000), duringSilence);
+      expect(cache.get("k3")).toBeUndefined();
+      cache.set("k4", session("s4", "u1", nowMs + 60_000), cache.generation());
+      expect(cache.get("k4")?.id).toBe("s4");
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it("never stores an answer whose lookup began before the subscription came back", async () => {
+    const { cache, subscriber } = await started();
+    try {
+      subscriber.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const whileUnsubscribed = cache.generation();
+      await subscriber.connect();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      cache.set("k1", session("s1", "u1", nowMs + 60_000), whileUnsubscribed);
+      expect(cache.get("k1")).toBeUndefined();
+      cache.set("k2", session("s2", "u1", nowMs + 60_000), cache.generation());
+      expect(cache.get("k2")?.id).toBe("s2");
     } finally {
       subscriber.disconnect();
     }

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { startRedisProcess, type RedisProcess } from "@fedsession/testing";
-import { BrowserClient } from "../support/client";
+import { BrowserClient, type GraphQLResult } from "../support/client";
 import { startStack, type Stack } from "../support/stack";
 
 const SIGN_UP = `mutation ($email: String!) { signUp(email: $email, password: "correct horse battery") { user { id } } }`;
@@ -76,6 +76,67 @@ describe("when the session lookup fails", () => {
       expect((await client.request(ME)).body.data?.me).not.toBeNull();
       await redis.kill();
       await expectUnavailableWithin(client, 3000);
+    });
+  });
+
+  describe("when Redis stalls (SIGSTOP)", () => {
+    let redis: RedisProcess;
+    let stack: Stack;
+
+    beforeAll(async () => {
+      redis = await startRedisProcess();
+      stack = await startStack("memory", { REDIS_URL: redis.url });
+    });
+
+    afterAll(async () => {
+      redis?.resume();
+      await stack?.stop();
+      await redis?.kill();
+    });
+
+    const expectRetryable503 = (result: GraphQLResult) => {
+      expect(result.status).toBe(503);
+      expect(result.headers.get("retry-after")).toBe("1");
+      expect(result.body.errors?.[0]?.extensions?.code).toBe("SESSION_STORE_UNAVAILABLE");
+      expect(JSON.stringify(result.body)).not.toMatch(/at .*\.ts:\d+|ECONN|timed out/);
+    };
+
+    it("answers 503 SESSION_STORE_UNAVAILABLE with Retry-After to refreshSession, login and signUp, from both stores", async () => {
+      const app = new BrowserClient(stack.gatewayUrl);
+      const email = `app${Date.now()}@example.com`;
+      const signUp = await app.request(
+        `mutation ($e: String!) { signUp(email: $e, password: "correct horse battery", transport: TOKEN) { refreshToken } }`,
+        { e: email },
+      );
+      const { refreshToken } = signUp.body.data?.signUp as { refreshToken: string };
+      redis.stall();
+      try {
+        // The session store (refresh rotation) and the auth store (user lookup, new account) alike.
+        expectRetryable503(
+          await app.request(`mutation ($t: String!) { refreshSession(refreshToken: $t) { refreshToken } }`, {
+            t: refreshToken,
+          }),
+        );
+        expectRetryable503(
+          await app.request(
+            `mutation ($e: String!) { login(email: $e, password: "correct horse battery") { user { id } } }`,
+            {
+              e: email,
+            },
+          ),
+        );
+        expectRetryable503(await app.request(SIGN_UP, { email: `other${Date.now()}@example.com` }));
+      } finally {
+        redis.resume();
+      }
+      // Once Redis is back, the refresh token still works: the stalled attempt either never ran or is forgiven.
+      const retried = await app.request(
+        `mutation ($t: String!) { refreshSession(refreshToken: $t) { refreshToken } }`,
+        {
+          t: refreshToken,
+        },
+      );
+      expect(retried.body.errors).toBeUndefined();
     });
   });
 });

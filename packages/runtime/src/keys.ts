@@ -11,6 +11,8 @@ export type KeyRole = (typeof KEY_ROLES)[number];
 export interface RoleKeys {
   /** Absent where a deployment mounts only public keys for this role. */
   privateJwk?: JWK;
+  /** A key published by `pnpm keys --rotate` that signs nothing until `pnpm keys --activate`. */
+  nextPrivateJwk?: JWK;
   publicJwks: JSONWebKeySet;
 }
 
@@ -31,6 +33,7 @@ const DEVELOPMENT_MARKER = "DEVELOPMENT";
 const PEPPER_FILE = "auth.password-pepper";
 const privateFile = (role: KeyRole) => `${role}.private.json`;
 const publicFile = (role: KeyRole) => `${role}.public.json`;
+const nextPrivateFile = (role: KeyRole) => `${role}.next.private.json`;
 
 /** Where development key material lives: git-ignored, shared by the local services. */
 export const DEVELOPMENT_KEYS_DIR = path.resolve(__dirname, "../../../.keys/development");
@@ -63,6 +66,12 @@ export async function writeKeyMaterial(dir: string, material: KeyMaterial): Prom
       const text = JSON.stringify(keys.privateJwk, null, 2) + "\n";
       await writeFile(path.join(dir, privateFile(role)), text, { mode: 0o600 });
     }
+    if (keys.nextPrivateJwk) {
+      const text = JSON.stringify(keys.nextPrivateJwk, null, 2) + "\n";
+      await writeFile(path.join(dir, nextPrivateFile(role)), text, { mode: 0o600 });
+    } else {
+      await rm(path.join(dir, nextPrivateFile(role)), { force: true });
+    }
     await writeFile(path.join(dir, publicFile(role)), JSON.stringify(keys.publicJwks, null, 2) + "\n");
   }
   if (material.passwordPepper) {
@@ -93,7 +102,13 @@ export async function readKeyMaterial(dir: string): Promise<KeyMaterial> {
         );
       }
       const privateJwk = await readJson<JWK>(path.join(dir, privateFile(role)));
-      return [role, privateJwk ? { privateJwk, publicJwks } : { publicJwks }] as const;
+      const nextPrivateJwk = await readJson<JWK>(path.join(dir, nextPrivateFile(role)));
+      const keys: RoleKeys = {
+        publicJwks,
+        ...(privateJwk ? { privateJwk } : {}),
+        ...(nextPrivateJwk ? { nextPrivateJwk } : {}),
+      };
+      return [role, keys] as const;
     }),
   );
   const development = (await readFile(path.join(dir, DEVELOPMENT_MARKER)).catch(() => null)) !== null;
@@ -162,27 +177,45 @@ export function passwordPepper(material: KeyMaterial): Buffer {
   return Buffer.from(pepper, "base64url");
 }
 
-/** How many public keys per role a rotation keeps: the new one and the one it replaces. */
-const KEYS_KEPT_AFTER_ROTATION = 2;
-
 /**
- * A new signing key for every role. The previous public key stays published, so tokens it signed keep verifying
- * until they expire; retireKeys later drops it. The password pepper never rotates (it would void every hash).
+ * Rotation, first step (publish): a new key per role is published beside the current one, but the current one keeps
+ * signing. Once every service has restarted with it, every verifier knows the new key, and activateKeys (second
+ * step) makes it the signer: no service ever receives a token signed by a key it does not know yet. Public keys older
+ * than the current one are dropped. The password pepper never rotates (it would void every hash).
  */
 export async function rotateKeyMaterial(material: KeyMaterial): Promise<KeyMaterial> {
+  if (KEY_ROLES.some((role) => material.roles[role].nextPrivateJwk)) {
+    throw new ConfigError("KEYS_DIR", 'a rotation is already published; run "pnpm keys --activate <dir>" first');
+  }
   const fresh = await generateKeyMaterial(material.development);
   const roles = Object.fromEntries(
     KEY_ROLES.map((role) => {
+      const current = material.roles[role];
+      const currentKid = current.privateJwk?.kid;
+      const published = current.publicJwks.keys.filter((key) => currentKid === undefined || key.kid === currentKid);
       const keys: RoleKeys = {
-        ...fresh.roles[role],
-        publicJwks: {
-          keys: [...fresh.roles[role].publicJwks.keys, ...material.roles[role].publicJwks.keys].slice(
-            0,
-            KEYS_KEPT_AFTER_ROTATION,
-          ),
-        },
+        ...current,
+        nextPrivateJwk: fresh.roles[role].privateJwk,
+        publicJwks: { keys: [...published, ...fresh.roles[role].publicJwks.keys] },
       };
       return [role, keys];
+    }),
+  ) as Record<KeyRole, RoleKeys>;
+  return { ...material, roles };
+}
+
+/**
+ * Rotation, second step (sign): the keys rotateKeyMaterial published become the signers. The previous public keys stay
+ * published, so tokens they signed keep verifying until they expire; retireKeys later drops them.
+ */
+export function activateKeys(material: KeyMaterial): KeyMaterial {
+  const roles = Object.fromEntries(
+    KEY_ROLES.map((role) => {
+      const { nextPrivateJwk, ...current } = material.roles[role];
+      if (!nextPrivateJwk) {
+        throw new ConfigError("KEYS_DIR", `no published ${role} key to activate; run "pnpm keys --rotate <dir>" first`);
+      }
+      return [role, { ...current, privateJwk: nextPrivateJwk }];
     }),
   ) as Record<KeyRole, RoleKeys>;
   return { ...material, roles };

@@ -27,10 +27,13 @@ export function readRedisConfig(env: EnvReader): RedisConfig | null {
 
 /**
  * Fail fast rather than queue: a session lookup that waits on a dead Redis is worse than a quick 503, so
- * commands time out, retry at most once, and are refused while the connection is down.
+ * commands time out, retry at most once, and are refused while the connection is down. A command sent but never
+ * answered is not sent again after a reconnect: it may have run (a lost reply), and the stores' writes are not all
+ * safe to run twice; the caller gets an error and decides (refresh rotation recognises its own retry).
  */
 const FAIL_FAST: RedisOptions = {
   commandTimeout: 1000,
+  autoResendUnfulfilledCommands: false,
   connectTimeout: 2000,
   maxRetriesPerRequest: 1,
   enableAutoPipelining: true,

@@ -6,6 +6,7 @@ import {
   generateKeyMaterial,
   loadKeyMaterial,
   readKeyMaterial,
+  activateKeys,
   retireKeys,
   rotateKeyMaterial,
   writeKeyMaterial,
@@ -38,16 +39,35 @@ describe("key material", () => {
     await expect(loadKeyMaterial(new EnvReader({ NODE_ENV: "production" }))).rejects.toThrow(/KEYS_DIR: required/);
   });
 
-  it("rotation publishes the new key beside the previous one; retiring keeps only the current one", async () => {
+  it("rotation publishes the new key first and signs with it only once activated; retiring keeps only the current one", async () => {
     const original = await generateKeyMaterial(false);
-    const rotated = await rotateKeyMaterial(original);
     const oldKid = original.roles.gateway.privateJwk?.kid;
-    const newKid = rotated.roles.gateway.privateJwk?.kid;
+    const published = await rotateKeyMaterial(original);
+    const newKid = published.roles.gateway.nextPrivateJwk?.kid;
     expect(newKid).not.toBe(oldKid);
-    expect(rotated.roles.gateway.publicJwks.keys.map((key) => key.kid)).toEqual([newKid, oldKid]);
-    expect(rotated.passwordPepper).toBe(original.passwordPepper);
-    const twice = await rotateKeyMaterial(rotated);
-    expect(twice.roles.gateway.publicJwks.keys).toHaveLength(2);
-    expect(retireKeys(rotated).roles.gateway.publicJwks.keys.map((key) => key.kid)).toEqual([newKid]);
+    // Step 1: both verify, the old one still signs.
+    expect(published.roles.gateway.privateJwk?.kid).toBe(oldKid);
+    expect(published.roles.gateway.publicJwks.keys.map((key) => key.kid)).toEqual([oldKid, newKid]);
+    expect(published.passwordPepper).toBe(original.passwordPepper);
+    await expect(rotateKeyMaterial(published)).rejects.toThrow(/--activate/);
+    // It survives the trip through the folder.
+    const dir = await mkdtemp(path.join(tmpdir(), "fedsession-rotate-"));
+    await writeKeyMaterial(dir, published);
+    const reread = await readKeyMaterial(dir);
+    expect(reread.roles.gateway.nextPrivateJwk?.kid).toBe(newKid);
+    // Step 2: the new one signs; both stay published until retired.
+    const active = activateKeys(reread);
+    expect(active.roles.gateway.privateJwk?.kid).toBe(newKid);
+    expect(active.roles.gateway.nextPrivateJwk).toBeUndefined();
+    expect(() => activateKeys(active)).toThrow(/--rotate/);
+    await writeKeyMaterial(dir, active);
+    expect((await readKeyMaterial(dir)).roles.gateway.nextPrivateJwk).toBeUndefined();
+    expect(retireKeys(active).roles.gateway.publicJwks.keys.map((key) => key.kid)).toEqual([newKid]);
+    const next = await rotateKeyMaterial(active);
+    expect(next.roles.gateway.publicJwks.keys.map((key) => key.kid)).toEqual([
+      newKid,
+      next.roles.gateway.nextPrivateJwk?.kid,
+    ]);
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT, createLocalJWKSet, jwtVerify, type JSONWebKeySet, type KeyLike } from "jose";
+import { CLOCK_TOLERANCE_SECONDS } from "@fedsession/subgraph-kit";
 
 /** RFC 9068 access tokens: minted by the session service, verified by the gateway. */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -51,6 +52,7 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; curren
         requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
         maxTokenAge: MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
         currentDate: options.currentDate?.(),
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       });
       if (typeof payload.sid !== "string" || typeof payload.sub !== "string") return null;
       return { userId: payload.sub, sessionId: payload.sid };

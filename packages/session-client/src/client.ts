@@ -7,6 +7,7 @@ import {
 import {
   CREATE_SESSION_PATH,
   RESOLVE_SESSION_PATH,
+  REVOCATION_EPOCH_PATH,
   REVOKE_USER_SESSIONS_PATH,
   UPDATE_USER_PERMISSIONS_PATH,
   type CreateSessionRequest,
@@ -14,6 +15,8 @@ import {
   type ResolveSessionRequest,
   type ResolveSessionResponse,
   type ResolvedSession,
+  type RevocationEpochRequest,
+  type RevocationEpochResponse,
   type RevokeUserSessionsRequest,
   type RevokeUserSessionsResponse,
   type UpdateUserPermissionsRequest,
@@ -25,6 +28,14 @@ export class SessionServiceUnavailable extends Error {
   constructor(message: string) {
     super(message);
     this.name = "SessionServiceUnavailable";
+  }
+}
+
+/** The session service refused to create a session: the user's sessions were revoked after the caller read the epoch. */
+export class SessionRevokedDuringCreate extends Error {
+  constructor() {
+    super("the user's sessions were revoked while the session was being created");
+    this.name = "SessionRevokedDuringCreate";
   }
 }
 
@@ -50,6 +61,10 @@ export function createSessionServiceClient(options: SessionServiceClientOptions)
     } catch (error) {
       throw new SessionServiceUnavailable(`session service unreachable: ${(error as Error).name}`);
     }
+    if (response.status === 409) {
+      await response.body?.cancel();
+      throw new SessionRevokedDuringCreate();
+    }
     if (!response.ok) {
       await response.body?.cancel();
       throw new SessionServiceUnavailable(`session service answered ${response.status} on ${path}`);
@@ -65,6 +80,8 @@ export function createSessionServiceClient(options: SessionServiceClientOptions)
       post<UpdateUserPermissionsResponse>(UPDATE_USER_PERMISSIONS_PATH, request),
     revokeUserSessions: (request: RevokeUserSessionsRequest) =>
       post<RevokeUserSessionsResponse>(REVOKE_USER_SESSIONS_PATH, request),
+    revocationEpoch: async (request: RevocationEpochRequest): Promise<string> =>
+      (await post<RevocationEpochResponse>(REVOCATION_EPOCH_PATH, request)).epoch,
   };
 }
 

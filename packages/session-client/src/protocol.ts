@@ -6,6 +6,7 @@ export const CREATE_SESSION_PATH = "/internal/sessions"; // caller: auth
 export const RESOLVE_SESSION_PATH = "/internal/resolve"; // caller: gateway
 export const UPDATE_USER_PERMISSIONS_PATH = "/internal/users/permissions"; // caller: auth
 export const REVOKE_USER_SESSIONS_PATH = "/internal/users/revoke"; // caller: auth
+export const REVOCATION_EPOCH_PATH = "/internal/users/epoch"; // caller: auth
 
 /** COOKIE: the browser holds "<id>.<secret>". TOKEN: a native app holds an access token and a refresh token. */
 export type SessionTransport = "COOKIE" | "TOKEN";
@@ -21,6 +22,20 @@ export interface CreateSessionRequest {
    * so a new login never leaves the previous session alive (ASVS 7.2.4).
    */
   replacesSessionId: string | null;
+  /**
+   * The user's revocation epoch, read (RevocationEpochRequest) before the credential was checked. The create is
+   * refused (409 REVOKED_DURING_CREATE) when a revoke-all of the user ran since, so a login racing a password change,
+   * a disable or a revoke-all never leaves a session behind.
+   */
+  revocationEpoch: string;
+}
+
+export interface RevocationEpochRequest {
+  userId: string;
+}
+
+export interface RevocationEpochResponse {
+  epoch: string;
 }
 
 export interface TokenPair {
@@ -57,8 +72,14 @@ export interface ResolvedSession {
 /** Published by the session service on Redis whenever sessions end or change, for gateways' caches. */
 export const SESSION_EVENTS_CHANNEL = "session-events";
 
-/** One session changed or ended (`session`), or every session of one user did (`user`). */
-export type SessionEvent = { session: string } | { user: string };
+/**
+ * One session changed or ended (`session`), or every session of one user did (`user`); `ping` is the session
+ * service's heartbeat (epoch ms), published every SESSION_EVENTS_HEARTBEAT_MS so a gateway notices a dead
+ * subscription (or a different REDIS_KEY_PREFIX) instead of caching on silence.
+ */
+export type SessionEvent = { session: string } | { user: string } | { ping: number };
+
+export const SESSION_EVENTS_HEARTBEAT_MS = 5_000;
 
 export interface ResolveSessionResponse {
   session: ResolvedSession | null;
@@ -86,6 +107,11 @@ export interface RevokeUserSessionsResponse {
 
 /** Error body of every internal route: a stable code the caller can switch on. */
 export interface InternalErrorResponse {
-  error: "UNAUTHORIZED_SERVICE" | "METHOD_NOT_ALLOWED" | "BAD_REQUEST" | "SESSION_STORE_UNAVAILABLE";
+  error:
+    | "UNAUTHORIZED_SERVICE"
+    | "METHOD_NOT_ALLOWED"
+    | "BAD_REQUEST"
+    | "SESSION_STORE_UNAVAILABLE"
+    | "REVOKED_DURING_CREATE";
   message: string;
 }

@@ -3,6 +3,7 @@ import {
   generateKeyMaterial,
   importSigningKey,
   publicKeys,
+  activateKeys,
   retireKeys,
   rotateKeyMaterial,
   type KeyMaterial,
@@ -100,10 +101,20 @@ describe("access tokens", () => {
     await expect(verify(swapped)).resolves.toBeNull();
   });
 
-  it("refuses an expired token", async () => {
+  it("refuses an expired token, past the few seconds of clock tolerance", async () => {
     const token = await sign(60);
-    clock.advance(61_000);
+    clock.advance(63_000);
+    await expect(verify(token)).resolves.not.toBeNull();
+    clock.advance(3_000);
     await expect(verify(token)).resolves.toBeNull();
+  });
+
+  it("accepts a token from a signer whose clock is a few seconds ahead, but not far ahead", async () => {
+    const key = await importSigningKey(material, "session");
+    const ahead = (seconds: number) =>
+      signAccessToken(claims, key, 600, new Date(clock.now().getTime() + seconds * 1000)).then(({ token }) => token);
+    await expect(verify(await ahead(3))).resolves.not.toBeNull();
+    await expect(verify(await ahead(30))).resolves.toBeNull();
   });
 
   it("refuses a wrong audience, issuer or type, and a token without a session", async () => {
@@ -131,7 +142,10 @@ describe("access tokens", () => {
 
   it("keeps verifying tokens of the previous key after a rotation, and stops once that key is retired", async () => {
     const before = (await signAccessToken(claims, await importSigningKey(material, "session"), 600, clock.now())).token;
-    const rotated = await rotateKeyMaterial(material);
+    const published = await rotateKeyMaterial(material);
+    // Published first: the old key still signs, and verifiers already know the new one.
+    expect(publicKeys(published, "session").keys).toHaveLength(2);
+    const rotated = activateKeys(published);
     const after = (await signAccessToken(claims, await importSigningKey(rotated, "session"), 600, clock.now())).token;
     const duringRotation = createAccessTokenVerifier({ jwks: publicKeys(rotated, "session"), currentDate: clock.now });
     await expect(duringRotation(before)).resolves.toEqual(claims);

@@ -1,3 +1,4 @@
+import { CLOCK_TOLERANCE_SECONDS } from "./clock-tolerance";
 import { SignJWT, jwtVerify, createLocalJWKSet, errors, type JSONWebKeySet, type JWTPayload, type KeyLike } from "jose";
 import { VerifiedTokenCache } from "./verified-cache";
 import { ANONYMOUS, UNKNOWN_CLIENT, type ClientInfo, type Identity, type VerifiedContext } from "./identity";
@@ -92,6 +93,7 @@ export function createContextTokenVerifier(options: ContextTokenVerifierOptions)
         requiredClaims: ["iat", "exp", "perms"],
         maxTokenAge: CONTEXT_LIFETIME_SECONDS,
         currentDate: options.currentDate?.(),
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       }));
     } catch (error) {
       if (error instanceof errors.JWTExpired) throw new ContextTokenError("expired", "gateway context expired");

@@ -1,5 +1,6 @@
 export * from "./auth-directives";
 export * from "./authorization";
+export * from "./clock-tolerance";
 export * from "./conformance";
 export * from "./context-token";
 export * from "./enforce-auth-directives";

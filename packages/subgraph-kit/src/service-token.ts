@@ -1,4 +1,5 @@
 import { SignJWT, createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
+import { CLOCK_TOLERANCE_SECONDS } from "./clock-tolerance";
 import type { ContextSigningKey } from "./context-token";
 import { VerifiedTokenCache } from "./verified-cache";
 
@@ -67,6 +68,7 @@ export function createServiceTokenVerifier(options: {
         requiredClaims: ["iat", "exp"],
         maxTokenAge: SERVICE_TOKEN_LIFETIME_SECONDS,
         currentDate: options.currentDate?.(),
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       });
       verified.set(token, true, (payload.exp as number) * 1000);
       return true;

@@ -7,6 +7,10 @@ export interface RedisProcess {
   url: string;
   /** Kills the server at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as in a stall or a partition. */
+  stall(): void;
+  /** Lets a stalled server run again (SIGCONT); what it had received meanwhile is then processed. */
+  resume(): void;
 }
 
 export function freePort(): Promise<number> {
@@ -55,5 +59,7 @@ export async function startRedisProcess(extraArgs: string[] = []): Promise<Redis
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;
     },
+    stall: () => child.kill("SIGSTOP"),
+    resume: () => child.kill("SIGCONT"),
   };
 }

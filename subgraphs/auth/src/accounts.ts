@@ -28,8 +28,19 @@ export interface AccountsOptions {
   guard: LoginGuard;
   signUpGuard: SignUpGuard;
   clock: () => Date;
+  /** The user's revocation epoch in the session service, read before a password is checked (see login). */
+  revocationEpoch: (userId: string) => Promise<string>;
   newId?: () => string;
 }
+
+/** A proven login, and the revocation epoch read before the password hash it was checked against. */
+export interface LoggedIn {
+  user: UserRecord;
+  revocationEpoch: string;
+}
+
+/** Looked up in place of an unknown email's account, so every login makes the same calls. */
+const NO_SUCH_USER = "no-such-user";
 
 export interface PermissionChange {
   user: UserRecord;
@@ -47,7 +58,7 @@ export interface Accounts {
    * (one message) for an unknown email, a wrong password and a disabled account. Re-hashes when the cost rose.
    * Throws PasswordWorkBusy, without counting the attempt, when the password could not be checked in time.
    */
-  login(email: string, password: string, ip: string | null): Promise<UserRecord>;
+  login(email: string, password: string, ip: string | null): Promise<LoggedIn>;
   /** Throttled like a login; throws "wrong-current-password" or "invalid-input" (the policy), else stores the new hash. */
   changePassword(userId: string, currentPassword: string, newPassword: string, ip: string | null): Promise<UserRecord>;
   /** Throws "invalid-input" for an unknown user or permission; returns the user and the permissions it had. */
@@ -56,7 +67,7 @@ export interface Accounts {
   setDisabled(actorId: string, userId: string, disabled: boolean): Promise<UserRecord>;
   /** The stored user as it is now, bypassing any per-request cache. */
   find(userId: string): Promise<UserRecord | null>;
-  /** Creates the user, or resets an existing one's password and permissions and re-enables it. */
+  /** Creates the user, or resets an existing one's password and permissions; a disabled one stays disabled. */
   ensureUser(email: string, password: string, permissions: readonly string[]): Promise<UserRecord>;
   ensureAdministrator(email: string, password: string): Promise<UserRecord>;
 }
@@ -85,6 +96,7 @@ export function createAccounts({
   guard,
   signUpGuard,
   clock,
+  revocationEpoch,
   newId = randomUUID,
 }: AccountsOptions): Accounts {
   /**
@@ -130,7 +142,8 @@ export function createAccounts({
     if (created !== null) return created;
     const current = existing ?? (await users.findByEmail(email));
     if (current === null) throw new Error(`user ${email} vanished while being ensured`);
-    const updated: UserRecord = { ...current, passwordHash, permissions: [...permissions], disabled: false };
+    // A disabled account stays disabled: start-up configuration must not undo an administrator's decision.
+    const updated: UserRecord = { ...current, passwordHash, permissions: [...permissions] };
     await users.update(updated);
     return updated;
   };
@@ -167,14 +180,19 @@ export function createAccounts({
     login: async (rawEmail, password, ip) => {
       const email = normaliseEmail(rawEmail);
       await guard.admit(email, ip);
-      const user = await users.findByEmail(email);
+      const found = await users.findByEmail(email);
+      // The epoch is read before the hash that is checked: a password change or disable stores its change, then
+      // revokes (moving the epoch on); so if the hash read below is the old one, the epoch read here is too, and the
+      // session service refuses the create (docs/security.md, "Revocation invariant").
+      const epoch = await revocationEpoch(found?.id ?? NO_SUCH_USER);
+      const user = await users.findById(found?.id ?? NO_SUCH_USER);
       // The comparison runs for unknown and disabled accounts too, so all three failures take the same time.
       const matches = await verifyCounted(email, ip, user?.passwordHash ?? null, password);
       if (user === null) throw new InvalidCredentials("unknown_email", null);
       if (!matches) throw new InvalidCredentials("wrong_password", user.id);
       if (user.disabled) throw new InvalidCredentials("disabled", user.id);
       await guard.succeeded(email, ip);
-      return rehashIfCostRose(user, password);
+      return { user: await rehashIfCostRose(user, password), revocationEpoch: epoch };
     },
     changePassword: async (userId, currentPassword, newPassword, ip) => {
       const user = await users.findById(userId);

@@ -12,7 +12,7 @@ export class AccountError extends Error {
 }
 
 /** Why a login failed: for the audit log only, never for the response. */
-export type LoginFailureReason = "unknown_email" | "wrong_password" | "disabled";
+export type LoginFailureReason = "unknown_email" | "wrong_password" | "disabled" | "revoked";
 
 /** One message for unknown email, wrong password and disabled account, so a response never tells them apart. */
 export const INVALID_CREDENTIALS_MESSAGE = "Invalid email or password";

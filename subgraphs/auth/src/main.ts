@@ -64,13 +64,14 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   });
   const guard = createLoginGuard(throttle, config.loginLimits);
   const signUpGuard = createSignUpGuard(throttle, config.signUpLimits);
-  const accounts = createAccounts({ users, passwords, guard, signUpGuard, clock });
   const sessions = createSessionServiceClient({
     baseUrl: config.sessionUrl,
     from: "auth",
     signingKey: await importSigningKey(material, "auth"),
     timeoutMs: config.sessionCallTimeoutMs,
   });
+  const revocationEpoch = (userId: string) => sessions.revocationEpoch({ userId });
+  const accounts = createAccounts({ users, passwords, guard, signUpGuard, clock, revocationEpoch });
   const server = await createAuthServer({
     users,
     accounts,

@@ -3,6 +3,7 @@ import {
   parseSessionToken,
   type CreateSessionRequest,
   type CreateSessionResponse,
+  type RevocationEpochRequest,
   type RevokeUserSessionsRequest,
   type RevokeUserSessionsResponse,
   type SessionTransport,
@@ -18,6 +19,7 @@ export interface SessionService {
   createSession(request: CreateSessionRequest): Promise<CreateSessionResponse>;
   updateUserPermissions(request: UpdateUserPermissionsRequest): Promise<UpdateUserPermissionsResponse>;
   revokeUserSessions(request: RevokeUserSessionsRequest): Promise<RevokeUserSessionsResponse>;
+  revocationEpoch(request: RevocationEpochRequest): Promise<string>;
 }
 
 export interface OpenedSession {
@@ -59,6 +61,7 @@ export async function openSession(
   client: ClientInfo,
   transport: SessionTransport,
   replacesSessionId: string | null,
+  revocationEpoch: string,
 ): Promise<OpenedSession> {
   const { token, tokens, session } = await sessions.createSession({
     userId: user.id,
@@ -67,6 +70,7 @@ export async function openSession(
     ip: client.ip,
     transport,
     replacesSessionId,
+    revocationEpoch,
   });
   const expiresAt = new Date(session.expiresAt);
   if (typeof session.id !== "string" || Number.isNaN(expiresAt.getTime())) throw malformed();

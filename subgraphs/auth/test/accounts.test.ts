@@ -50,6 +50,7 @@ describe("accounts", () => {
       guard: createLoginGuard(throttle, limits),
       signUpGuard: createSignUpGuard(throttle, SIGN_UP_LIMITS),
       clock: clock.now,
+      revocationEpoch: async () => "0",
     });
   };
 
@@ -70,7 +71,10 @@ describe("accounts", () => {
     expect(user.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(user.passwordHash).toMatch(/^\$2b\$04\$/);
     await expect(users.findByEmail("alice@example.com")).resolves.toEqual(user);
-    await expect(accounts.login("ALICE@example.com", "alice-password-1", IP)).resolves.toEqual(user);
+    await expect(accounts.login("ALICE@example.com", "alice-password-1", IP)).resolves.toEqual({
+      user,
+      revocationEpoch: "0",
+    });
   });
 
   it("refuses a second sign-up with the same email, whatever its case", async () => {
@@ -167,11 +171,11 @@ describe("accounts", () => {
       InvalidCredentials,
     );
     expect((await users.findById(grace.id))?.passwordHash).toBe(grace.passwordHash);
-    const loggedIn = await stronger.login("grace@example.com", "grace-password-1", IP);
+    const { user: loggedIn } = await stronger.login("grace@example.com", "grace-password-1", IP);
     expect(getRounds(loggedIn.passwordHash)).toBe(5);
     await expect(users.findById(grace.id)).resolves.toMatchObject({ passwordHash: loggedIn.passwordHash });
     await expect(stronger.login("grace@example.com", "grace-password-1", IP)).resolves.toMatchObject({
-      passwordHash: loggedIn.passwordHash,
+      user: { passwordHash: loggedIn.passwordHash },
     });
   });
 
@@ -182,8 +186,11 @@ describe("accounts", () => {
       ...stronger,
       hash: () => Promise.reject(new PasswordWorkBusy(10_000)),
     });
-    await expect(busyHashing.login("ivan@example.com", "ivan-password-1", IP)).resolves.toEqual(ivan);
-    const later = await accountsWith(users, stronger).login("ivan@example.com", "ivan-password-1", IP);
+    await expect(busyHashing.login("ivan@example.com", "ivan-password-1", IP)).resolves.toEqual({
+      user: ivan,
+      revocationEpoch: "0",
+    });
+    const { user: later } = await accountsWith(users, stronger).login("ivan@example.com", "ivan-password-1", IP);
     expect(getRounds(later.passwordHash)).toBe(5);
   });
 
@@ -212,7 +219,7 @@ describe("accounts", () => {
       }
       await free();
       await expect(busy.login("judy@example.com", "judy-password-1", IP)).resolves.toMatchObject({
-        email: "judy@example.com",
+        user: { email: "judy@example.com" },
       });
     });
 
@@ -225,7 +232,9 @@ describe("accounts", () => {
         );
       }
       await free();
-      await expect(busy.login("kim@example.com", "kim-password-1", IP)).resolves.toMatchObject({ id: kim.id });
+      await expect(busy.login("kim@example.com", "kim-password-1", IP)).resolves.toMatchObject({
+        user: { id: kim.id },
+      });
     });
   });
 
@@ -251,7 +260,7 @@ describe("accounts", () => {
       });
       clock.advance(30_000);
       await expect(accounts.login("heidi@example.com", "heidi-password-1", IP)).resolves.toMatchObject({
-        email: "heidi@example.com",
+        user: { email: "heidi@example.com" },
       });
     });
 
@@ -262,7 +271,7 @@ describe("accounts", () => {
         await accounts.login("ivan@example.com", "wrong-password-1", `192.0.2.${i}`).catch(() => null);
       }
       await expect(accounts.login("judy@example.com", "judy-password-1", IP)).resolves.toMatchObject({
-        email: "judy@example.com",
+        user: { email: "judy@example.com" },
       });
       // Two failures then a success, three times: six failures in all, yet never three in a row for the account.
       for (let round = 0; round < 3; round += 1) {
@@ -328,7 +337,7 @@ describe("accounts", () => {
       clock.advance(32_000);
       await expect(right(backingOff)).rejects.toMatchObject({ retryAfterSeconds: 900 - 63 });
       clock.advance((900 - 63) * 1000);
-      await expect(right(backingOff)).resolves.toMatchObject({ email: "olga@example.com" });
+      await expect(right(backingOff)).resolves.toMatchObject({ user: { email: "olga@example.com" } });
     });
 
     it("starts over after a successful login", async () => {
@@ -395,7 +404,7 @@ describe("accounts", () => {
     expect(changed.passwordHash).not.toBe(mia.passwordHash);
     await expect(accounts.login("mia@example.com", "mia-password-1", IP)).rejects.toBeInstanceOf(InvalidCredentials);
     await expect(accounts.login("mia@example.com", "a much longer passphrase", IP)).resolves.toMatchObject({
-      id: mia.id,
+      user: { id: mia.id },
     });
   });
 
@@ -428,14 +437,14 @@ describe("accounts", () => {
     await expect(accounts.setDisabled("u-admin", "u-missing", true)).rejects.toMatchObject({ code: "invalid-input" });
   });
 
-  it("creates the administrator, then updates its password and permissions and re-enables it", async () => {
+  it("creates the administrator, then updates its password and permissions but never re-enables it", async () => {
     const created = await accounts.ensureAdministrator("Root@Example.com", "first-admin-password");
     expect(created).toMatchObject({
       email: "root@example.com",
       permissions: [...ADMINISTRATOR_PERMISSIONS],
       disabled: false,
     });
-    await users.update({ ...created, permissions: ["documents:read"], disabled: true });
+    await users.update({ ...created, permissions: ["documents:read"] });
 
     const updated = await accounts.ensureAdministrator("root@example.com", "second-admin-password");
     expect(updated).toMatchObject({
@@ -447,8 +456,34 @@ describe("accounts", () => {
       code: "invalid-credentials",
     });
     await expect(accounts.login("root@example.com", "second-admin-password", IP)).resolves.toMatchObject({
-      id: created.id,
+      user: { id: created.id },
     });
+    // Another administrator disabled it: a restart with the same configuration leaves it disabled.
+    await accounts.setDisabled("u-other-admin", created.id, true);
+    await expect(accounts.ensureAdministrator("root@example.com", "third-admin-password")).resolves.toMatchObject({
+      disabled: true,
+    });
+    await expect(accounts.login("root@example.com", "third-admin-password", IP)).rejects.toMatchObject({
+      code: "invalid-credentials",
+    });
+  });
+
+  it.each([
+    ["a zero-width space", "dave\u200b@example.com"],
+    ["a zero-width joiner in the domain", "dave@exa\u200dmple.com"],
+    ["a byte-order mark", "\ufeffdave@example.com"],
+  ])("refuses an email with %s instead of making a lookalike account", async (_what, email) => {
+    await expect(accounts.signUp(email, "dave-password-1", null)).rejects.toMatchObject({ code: "invalid-input" });
+  });
+
+  it.each([
+    ["a trailing dot after the domain", "zoe@example.com."],
+    ["the decomposed (NFD) form", "zoe\u0301@example.com".normalize("NFD")],
+    ["full-width letters", "\uff5a\uff4f\uff45@example.com"],
+  ])("treats %s as the same address as the one already signed up", async (_what, lookalike) => {
+    const canonical = lookalike.includes("\u0301") ? "zo\u00e9@example.com" : "zoe@example.com";
+    await accounts.signUp(canonical, "zoe-password-1", null);
+    await expect(accounts.signUp(lookalike, "zoe-password-2", null)).rejects.toMatchObject({ code: "email-taken" });
   });
 
   it("promotes an existing ordinary user to administrator without creating a second account", async () => {

@@ -96,6 +96,10 @@ class RecordingSessionService implements SessionService {
     this.revocations.push(request);
     return { revoked: 3 };
   }
+
+  async revocationEpoch() {
+    return "0";
+  }
 }
 
 /** Counts batch lookups, to show that entity references share one findByIds per request. */
@@ -252,6 +256,7 @@ async function startService(options: {
     guard,
     signUpGuard,
     clock: clock.now,
+    revocationEpoch: (userId) => (options.sessions ?? sessions).revocationEpoch({ userId }),
   });
   const sessions = new RecordingSessionService(clock);
   const server = await createAuthServer({
@@ -379,6 +384,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
         ip: CLIENT.ip,
         transport: "COOKIE",
         replacesSessionId: null,
+        revocationEpoch: "0",
       },
     ]);
     const cookie = sessionTokenOf(response);
@@ -423,6 +429,7 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
         ip: CLIENT.ip,
         transport: "COOKIE",
         replacesSessionId: null,
+        revocationEpoch: "0",
       },
     ]);
   });

@@ -3,11 +3,13 @@ import type { Logger } from "@fedsession/runtime";
 export type AuditEvent =
   | "session_created"
   | "session_replaced"
+  | "session_evicted"
   | "logout"
   | "session_revoked"
   | "user_sessions_revoked"
   | "refresh_rotated"
-  | "refresh_reuse_detected";
+  | "refresh_reuse_detected"
+  | "refresh_limit_reached";
 
 /**
  * The only fields an audit line can carry: identifiers, counts and where from. There is no field a token, hash or

@@ -1,5 +1,6 @@
 import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
 import { MAX_ACCESS_TOKEN_LIFETIME_SECONDS } from "@fedsession/session-client";
+import { DEFAULT_MAX_SESSIONS_PER_USER } from "./store/session-store";
 
 export interface SessionConfig {
   port: number;
@@ -9,6 +10,8 @@ export interface SessionConfig {
   absoluteTtlSeconds: number;
   /** Lifetime of the access tokens of TOKEN sessions; short, because the gateway trusts one until it expires. */
   accessTokenTtlSeconds: number;
+  /** SESSIONS_PER_USER: past it, a new session ends the user's oldest. */
+  maxSessionsPerUser: number;
   /** Null: the in-memory store (development only). */
   redis: RedisConfig | null;
 }
@@ -31,6 +34,7 @@ export function readConfig(env: Env): SessionConfig {
       `must be at most ${MAX_ACCESS_TOKEN_LIFETIME_SECONDS / 60} minutes, got ${accessTokenTtlSeconds} s`,
     );
   }
+  const maxSessionsPerUser = reader.integer("SESSIONS_PER_USER", DEFAULT_MAX_SESSIONS_PER_USER, { min: 1, max: 1000 });
   const redis = readRedisConfig(reader);
   if (production && redis === null) {
     throw new ConfigError("REDIS_URL", "required when NODE_ENV=production: in-memory stores are refused in production");
@@ -42,6 +46,7 @@ export function readConfig(env: Env): SessionConfig {
     idleTtlSeconds,
     absoluteTtlSeconds,
     accessTokenTtlSeconds,
+    maxSessionsPerUser,
     redis,
   };
 }

@@ -5,3 +5,11 @@ export class SessionStoreUnavailable extends Error {
     this.name = "SessionStoreUnavailable";
   }
 }
+
+/** A revoke-all of the user ran after the creator read its revocation epoch: the session was not kept. */
+export class RevokedDuringCreate extends Error {
+  constructor() {
+    super("the user's sessions were revoked while this one was being created");
+    this.name = "RevokedDuringCreate";
+  }
+}

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type {
   CreateSessionRequest,
+  RevocationEpochRequest,
   ResolveSessionRequest,
   RevokeUserSessionsRequest,
   UpdateUserPermissionsRequest,
@@ -70,7 +71,7 @@ function permissionsOf(value: unknown): string[] {
 }
 
 export function parseCreateSessionRequest(body: unknown): CreateSessionRequest {
-  const { userId, permissions, userAgent, ip, transport, replacesSessionId } = objectBody(body);
+  const { userId, permissions, userAgent, ip, transport, replacesSessionId, revocationEpoch } = objectBody(body);
   if (!isStringOrNull(userAgent)) throw new BadInternalRequest("userAgent must be a string or null");
   if (!isStringOrNull(ip)) throw new BadInternalRequest("ip must be a string or null");
   if (transport !== "COOKIE" && transport !== "TOKEN") {
@@ -80,6 +81,10 @@ export function parseCreateSessionRequest(body: unknown): CreateSessionRequest {
   if (replacesSessionId !== null && (typeof replacesSessionId !== "string" || !isSessionId(replacesSessionId))) {
     throw new BadInternalRequest("replacesSessionId must be a session id or null");
   }
+  // Required, so a caller that never read the epoch cannot create a session a concurrent revoke-all would miss.
+  if (typeof revocationEpoch !== "string" || !/^\d{1,20}$/.test(revocationEpoch)) {
+    throw new BadInternalRequest("revocationEpoch must be the epoch string read from the epoch route");
+  }
   return {
     userId: userIdOf(userId),
     permissions: permissionsOf(permissions),
@@ -87,7 +92,12 @@ export function parseCreateSessionRequest(body: unknown): CreateSessionRequest {
     ip,
     transport,
     replacesSessionId,
+    revocationEpoch,
   };
+}
+
+export function parseRevocationEpochRequest(body: unknown): RevocationEpochRequest {
+  return { userId: userIdOf(objectBody(body).userId) };
 }
 
 /** Exactly one of a cookie token or the session id of a verified access token. */

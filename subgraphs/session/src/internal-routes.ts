@@ -2,21 +2,24 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { publicKeys, sendJson, type KeyMaterial, type Logger, type RouteHandler } from "@fedsession/runtime";
 import {
   CREATE_SESSION_PATH,
+  REVOCATION_EPOCH_PATH,
   RESOLVE_SESSION_PATH,
   REVOKE_USER_SESSIONS_PATH,
   UPDATE_USER_PERMISSIONS_PATH,
   type CreateSessionResponse,
   type InternalErrorResponse,
+  type RevocationEpochResponse,
   type ResolveSessionResponse,
   type RevokeUserSessionsResponse,
   type UpdateUserPermissionsResponse,
 } from "@fedsession/session-client";
 import { createServiceTokenVerifier, SERVICE_TOKEN_HEADER, type ServiceName } from "@fedsession/subgraph-kit";
 import type { Audit } from "./audit";
-import { SessionStoreUnavailable } from "./errors";
+import { RevokedDuringCreate, SessionStoreUnavailable } from "./errors";
 import {
   BadInternalRequest,
   parseCreateSessionRequest,
+  parseRevocationEpochRequest,
   parseResolveSessionRequest,
   parseRevokeUserSessionsRequest,
   parseUpdateUserPermissionsRequest,
@@ -92,6 +95,7 @@ function internalRoute<TBody>(
     try {
       await options.handle(body, res);
     } catch (error) {
+      if (error instanceof RevokedDuringCreate) return sendError(res, 409, "REVOKED_DURING_CREATE", error.message);
       if (!(error instanceof SessionStoreUnavailable)) throw error;
       const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
       context.logger.error("session_store_failed", { route: options.name, cause });
@@ -134,7 +138,19 @@ export function createInternalRoutes(options: InternalRoutesOptions): Record<str
             ip: record.ip,
           });
         }
+        for (const evictedId of created.evicted) {
+          audit("session_evicted", { userId: record.userId, sessionId: evictedId, ip: record.ip });
+        }
         sendJson(res, 201, response, NO_STORE);
+      },
+    }),
+    [REVOCATION_EPOCH_PATH]: internalRoute(context, {
+      name: "revocation_epoch",
+      caller: "auth",
+      parse: parseRevocationEpochRequest,
+      handle: async ({ userId }, res) => {
+        const epoch = await sessions.revocationEpoch(userId);
+        sendJson(res, 200, { epoch } satisfies RevocationEpochResponse, NO_STORE);
       },
     }),
     [RESOLVE_SESSION_PATH]: internalRoute(context, {

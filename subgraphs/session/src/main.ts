@@ -1,4 +1,4 @@
-import { SESSION_EVENTS_CHANNEL } from "@fedsession/session-client";
+import { SESSION_EVENTS_CHANNEL, type SessionEvent } from "@fedsession/session-client";
 import {
   createLogger,
   createRedisClient,
@@ -12,6 +12,7 @@ import {
   type StartedService,
 } from "@fedsession/runtime";
 import { readConfig } from "./config";
+import { startHeartbeat } from "./heartbeat";
 import { createSessionServer } from "./server";
 import { createMemorySessionStore } from "./store/memory";
 import { withSessionEvents } from "./store/invalidating";
@@ -22,14 +23,17 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
   const config = readConfig(env);
   const material = await loadKeyMaterial(new EnvReader(env));
   const clock = () => new Date();
+  const { maxSessionsPerUser } = config;
   const redis = config.redis && createRedisClient(config.redis);
   // With Redis, gateways may cache resolves; they learn of every ended or changed session from these events.
   const channel = `${config.redis?.keyPrefix ?? ""}${SESSION_EVENTS_CHANNEL}`;
+  const publish = async (event: SessionEvent) => {
+    await redis?.publish(channel, JSON.stringify(event));
+  };
   const store: SessionStore = redis
-    ? withSessionEvents(createRedisSessionStore(redis, clock), async (event) => {
-        await redis.publish(channel, JSON.stringify(event));
-      })
-    : createMemorySessionStore(clock);
+    ? withSessionEvents(createRedisSessionStore(redis, { now: clock, maxSessionsPerUser }), publish)
+    : createMemorySessionStore(clock, { maxSessionsPerUser });
+  const stopHeartbeat = redis ? startHeartbeat(publish, logger) : () => {};
   const notes = redis ? [] : ["session store: in-memory (development only; sessions end when the process stops)"];
   try {
     const { handler, stop } = await createSessionServer({
@@ -49,12 +53,14 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
       url: `${running.url}/graphql`,
       notes,
       close: async () => {
+        stopHeartbeat();
         await running.close();
         await stop();
         if (redis) await closeRedisClient(redis);
       },
     };
   } catch (error) {
+    stopHeartbeat();
     redis?.disconnect();
     throw error;
   }

@@ -10,7 +10,7 @@ import {
   type CreateSessionRequest,
   type TokenPair,
 } from "@fedsession/session-client";
-import { SessionStoreUnavailable } from "./errors";
+import { RevokedDuringCreate, SessionStoreUnavailable } from "./errors";
 import type { JsonValue } from "./json";
 import { hashSecret, secretMatches } from "./secrets";
 import { withSessionData } from "./session-data";
@@ -30,14 +30,30 @@ export interface SessionServiceOptions {
 
 export type NewSession = CreateSessionRequest;
 
-/** `replaced`: the session named by replacesSessionId, now ended; null when none was named or it was already gone. */
-export type CreatedSession =
-  | { transport: "COOKIE"; record: SessionRecord; token: string; replaced: SessionRecord | null }
-  | { transport: "TOKEN"; record: SessionRecord; tokens: TokenPair; replaced: SessionRecord | null };
+/**
+ * Every rotation's hash is remembered until its session ends, so reuse detection never forgets; this bounds how
+ * many a session may make. A client refreshes about once per access-token lifetime; four times that leaves room for
+ * app restarts and retries (288 with the defaults).
+ */
+export const maxRotations = (absoluteTtlSeconds: number, accessTokenTtlSeconds: number): number =>
+  4 * Math.ceil(absoluteTtlSeconds / accessTokenTtlSeconds);
+
+/** The most sessions one mySessions page may ask for. */
+export const MAX_SESSION_PAGE = 100;
+
+/**
+ * `replaced`: the session named by replacesSessionId, now ended; null when none was named or it was already gone.
+ * `evicted`: the user's oldest sessions, ended because the user is past the per-user cap.
+ */
+export type CreatedSession = { replaced: SessionRecord | null; evicted: string[] } & (
+  | { transport: "COOKIE"; record: SessionRecord; token: string }
+  | { transport: "TOKEN"; record: SessionRecord; tokens: TokenPair }
+);
 
 export type RefreshResult =
   | { outcome: "rotated"; record: SessionRecord; tokens: TokenPair }
   | { outcome: "reused"; record: SessionRecord }
+  | { outcome: "exhausted"; record: SessionRecord }
   | { outcome: "invalid" };
 
 /** A session id as tokens carry it; anything else is refused before it costs a lookup. */
@@ -69,6 +85,7 @@ export function createSessionService(options: SessionServiceOptions) {
   const idleMs = options.idleTtlSeconds * 1000;
   const absoluteMs = options.absoluteTtlSeconds * 1000;
   const newSecret = () => random(SESSION_SECRET_BYTES).toString("base64url");
+  const limits = { maxRotations: maxRotations(options.absoluteTtlSeconds, options.accessTokenTtlSeconds) };
 
   /** The live record, slid forward when due; null when it ended (or ends while being slid). */
   async function use(record: SessionRecord): Promise<SessionRecord | null> {
@@ -98,6 +115,7 @@ export function createSessionService(options: SessionServiceOptions) {
      * COOKIE: a cookie token. TOKEN: an access and a refresh token, and no secret a cookie could carry. The session
      * named by replacesSessionId ends only once the new one is stored, so a failed create leaves the caller signed
      * in as before; a failed delete fails the whole call, so no caller is told it switched while the old one lives.
+     * Throws RevokedDuringCreate when a revoke-all of the user ran since the caller read `revocationEpoch`.
      */
     async create(input: NewSession): Promise<CreatedSession> {
       const id = random(SESSION_ID_BYTES).toString("base64url");
@@ -109,7 +127,6 @@ export function createSessionService(options: SessionServiceOptions) {
         transport: input.transport,
         secretHash: input.transport === "COOKIE" ? hashSecret(secret) : null,
         refreshHash: input.transport === "TOKEN" ? hashSecret(secret) : null,
-        usedRefreshHashes: [],
         permissions: [...input.permissions],
         data: {},
         createdAt: now,
@@ -120,11 +137,13 @@ export function createSessionService(options: SessionServiceOptions) {
         userAgent: wellFormed(input.userAgent && input.userAgent.slice(0, MAX_USER_AGENT_LENGTH)),
         ip: wellFormed(input.ip),
       };
-      await fromStore(store.create(record));
+      const outcome = await fromStore(store.create(record, input.revocationEpoch));
+      if (!outcome.created) throw new RevokedDuringCreate();
       const replaced = input.replacesSessionId === null ? null : await fromStore(store.delete(input.replacesSessionId));
+      const { evicted } = outcome;
       return input.transport === "COOKIE"
-        ? { transport: "COOKIE", record, token: formatSessionToken({ id, secret }), replaced }
-        : { transport: "TOKEN", record, tokens: await mintTokens(record, secret), replaced };
+        ? { transport: "COOKIE", record, token: formatSessionToken({ id, secret }), replaced, evicted }
+        : { transport: "TOKEN", record, tokens: await mintTokens(record, secret), replaced, evicted };
     },
 
     /** The live COOKIE session a cookie token names; null for anything malformed, unknown, wrong or ended. */
@@ -145,15 +164,17 @@ export function createSessionService(options: SessionServiceOptions) {
 
     /**
      * Trades a refresh token for a new pair. A token that was already traded means two parties hold it, so the
-     * session ends for both (OAuth 2.0 Security BCP, refresh token rotation); the same holds when two refreshes
-     * with one token race: one rotates, the other is reuse.
+     * session ends for both (OAuth 2.0 Security BCP, refresh token rotation). The one exception is the token the
+     * latest rotation replaced, within REFRESH_RETRY_GRACE_MS: that is a client retrying after a lost answer, so it
+     * rotates again, and the pair it replaces counts as used; if that pair did reach someone, its next use is
+     * reuse and ends the session for both.
      */
     async refresh(refreshToken: string): Promise<RefreshResult> {
       const parsed = parseSessionToken(refreshToken);
       if (parsed === null) return { outcome: "invalid" };
       const nextSecret = newSecret();
       const result = await fromStore(
-        store.rotateRefresh(parsed.id, hashSecret(parsed.secret), hashSecret(nextSecret), clock().getTime()),
+        store.rotateRefresh(parsed.id, hashSecret(parsed.secret), hashSecret(nextSecret), clock().getTime(), limits),
       );
       if (result.outcome !== "rotated") return result;
       return { ...result, tokens: await mintTokens(result.record, nextSecret) };
@@ -171,7 +192,12 @@ export function createSessionService(options: SessionServiceOptions) {
 
     destroy: (id: string): Promise<SessionRecord | null> => fromStore(store.delete(id)),
 
-    listForUser: (userId: string): Promise<SessionRecord[]> => fromStore(store.listByUser(userId)),
+    /** At most `limit` of the user's live sessions, newest first. */
+    listForUser: (userId: string, limit: number): Promise<SessionRecord[]> =>
+      fromStore(store.listByUser(userId, limit)),
+
+    /** Read before a credential is checked and handed back to create, which then refuses after a revoke-all. */
+    revocationEpoch: (userId: string): Promise<string> => fromStore(store.revocationEpoch(userId)),
 
     /** Ends every session of the user but `exceptId`; returns how many ended. */
     revokeForUser: (userId: string, exceptId: string | null): Promise<number> =>

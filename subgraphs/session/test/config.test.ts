@@ -19,8 +19,14 @@ describe("session config", () => {
       idleTtlSeconds: 1800,
       absoluteTtlSeconds: 43_200,
       accessTokenTtlSeconds: 600,
+      maxSessionsPerUser: 50,
       redis: null,
     });
+  });
+
+  it("reads the cap on sessions per user and refuses one outside 1-1000, naming the variable", () => {
+    expect(readConfig({ SESSIONS_PER_USER: "5" }).maxSessionsPerUser).toBe(5);
+    expect(() => readConfig({ SESSIONS_PER_USER: "0" })).toThrow(/SESSIONS_PER_USER/);
   });
 
   it("reads durations with or without a unit and Redis settings", () => {

@@ -59,6 +59,7 @@ describe("session service start-up", () => {
           ip: null,
           transport: "COOKIE",
           replacesSessionId: null,
+          revocationEpoch: "0",
         }),
       });
       const { session } = (await response.json()) as CreateSessionResponse;

@@ -38,7 +38,7 @@ import { connectTestRedis, TestClock, type TestRedis } from "@fedsession/testing
 import { createSessionServer } from "../src/server";
 import { createMemorySessionStore } from "../src/store/memory";
 import { createRedisSessionStore, sessionKey } from "../src/store/redis";
-import type { SessionStore } from "../src/store/session-store";
+import { REFRESH_RETRY_GRACE_MS, type SessionStore } from "../src/store/session-store";
 
 const IDLE_TTL_SECONDS = 1800;
 const ABSOLUTE_TTL_SECONDS = 43_200;
@@ -50,6 +50,7 @@ const newSession = {
   ip: "127.0.0.1",
   transport: "COOKIE",
   replacesSessionId: null as string | null,
+  revocationEpoch: "0",
 };
 const aliceClient: ClientInfo = { ip: "203.0.113.7", userAgent: "curl/8" };
 
@@ -110,6 +111,7 @@ describe("session subgraph over HTTP", () => {
     const failure = () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
     broken = await startServer({
       create: failure,
+      revocationEpoch: failure,
       get: failure,
       touch: failure,
       delete: failure,
@@ -604,6 +606,19 @@ describe("session subgraph over HTTP", () => {
       expect(sessions[2]).toMatchObject({ userAgent: "Firefox", ip: "198.51.100.1", data: {} });
     });
 
+    it("lists at most the first n sessions, and refuses a page size outside 1-100 with BAD_USER_INPUT", async () => {
+      const userId = uniqueUser("paged");
+      await createSession({ userId });
+      clock.advance(1000);
+      const current = await createSession({ userId });
+      const page = await graphql("{ mySessions(first: 1) { id } }", current.identity);
+      expect(page.body.data?.mySessions).toEqual([{ id: current.sessionId }]);
+      for (const first of [0, 101, -1]) {
+        const { body } = await graphql(`{ mySessions(first: ${first}) { id } }`, current.identity);
+        expect(codeOf(body)).toBe("BAD_USER_INPUT");
+      }
+    });
+
     it("refuses mySessions to an anonymous caller", async () => {
       const { body } = await graphql(MY_SESSIONS, ANONYMOUS);
       expect(codeOf(body)).toBe("UNAUTHENTICATED");
@@ -645,11 +660,19 @@ describe("session subgraph over HTTP", () => {
     it("revokeSession answers false for someone else's session and for an unknown id, leaving them alone", async () => {
       const caller = await createSession({ userId: uniqueUser("caller") });
       const victim = await createSession({ userId: uniqueUser("victim") });
-      for (const id of [victim.sessionId, "no-such-session"]) {
+      for (const id of [victim.sessionId, "A".repeat(22)]) {
         const { body } = await graphql("mutation ($id: ID!) { revokeSession(id: $id) }", caller.identity, main, { id });
         expect(body).toEqual({ data: { revokeSession: false } });
       }
       await expect(resolve({ token: victim.token })).resolves.not.toBeNull();
+    });
+
+    it("revokeSession refuses an id not shaped like a session id with BAD_USER_INPUT, before any lookup", async () => {
+      const caller = await createSession({ userId: uniqueUser("caller") });
+      for (const id of ["no-such-session", "s:{x}", "A".repeat(23), ""]) {
+        const { body } = await graphql("mutation ($id: ID!) { revokeSession(id: $id) }", caller.identity, main, { id });
+        expect(body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      }
     });
 
     it("revokeOtherSessions ends all but the current session and returns the count", async () => {
@@ -698,7 +721,11 @@ describe("session subgraph over HTTP", () => {
     it("refreshSession with a rotated refresh token ends the session and answers like any invalid token", async () => {
       const app = await createAppSession(uniqueUser("reuse"));
       const first = await graphql(REFRESH, ANONYMOUS, main, { refreshToken: app.tokens.refreshToken });
-      const rotated = first.body.data?.refreshSession as TokenPair;
+      const second = await graphql(REFRESH, ANONYMOUS, main, {
+        refreshToken: (first.body.data?.refreshSession as TokenPair).refreshToken,
+      });
+      const rotated = second.body.data?.refreshSession as TokenPair;
+      // Not the latest rotation's token (which a client may retry for a few seconds): a replay.
       const replay = await graphql(REFRESH, ANONYMOUS, main, { refreshToken: app.tokens.refreshToken });
       expect(replay.body.data).toBeNull();
       expect(replay.body.errors?.[0]).toMatchObject({
@@ -781,6 +808,8 @@ describe("session subgraph over HTTP", () => {
         };
         const rotated = await graphql(REFRESH, ANONYMOUS, audited, { refreshToken: tokens.refreshToken });
         const newPair = rotated.body.data?.refreshSession as TokenPair;
+        // Past the grace in which a client may retry the rotation, the old token is a replay.
+        clock.advance(REFRESH_RETRY_GRACE_MS + 1);
         await graphql(REFRESH, ANONYMOUS, audited, { refreshToken: tokens.refreshToken });
         const other = (await (await send(CREATE_SESSION_PATH, newSession, "auth")).json()) as CreateSessionResponse;
         await graphql("mutation ($id: ID!) { revokeSession(id: $id) }", identity, audited, {

@@ -4,11 +4,18 @@ import { parseSessionToken } from "@fedsession/session-client";
 import { connectTestRedis, TestClock, type TestRedis } from "@fedsession/testing";
 import { createSessionService } from "../src/sessions";
 import { createMemorySessionStore } from "../src/store/memory";
-import { createRedisSessionStore, sessionKey, userIndexKey } from "../src/store/redis";
-import { MAX_USED_REFRESH_HASHES, type SessionRecord, type SessionStore } from "../src/store/session-store";
+import { createRedisSessionStore, epochKey, sessionKey, usedHashesKey, userIndexKey } from "../src/store/redis";
+import {
+  DEFAULT_MAX_SESSIONS_PER_USER,
+  REFRESH_RETRY_GRACE_MS,
+  type SessionRecord,
+  type SessionStore,
+} from "../src/store/session-store";
 
 interface Fixture {
   store: SessionStore;
+  /** Another store on the same backend, with a different cap on sessions per user. */
+  storeWithCap(maxSessionsPerUser: number): SessionStore;
   now: () => Date;
   /** Lets time pass: the memory store's clock moves, while Redis expires keys in real time so the test waits. */
   elapse(milliseconds: number): Promise<void>;
@@ -20,6 +27,7 @@ async function memoryFixture(): Promise<Fixture> {
   const clock = new TestClock();
   return {
     store: createMemorySessionStore(clock.now),
+    storeWithCap: (maxSessionsPerUser) => createMemorySessionStore(clock.now, { maxSessionsPerUser }),
     now: clock.now,
     elapse: async (milliseconds) => clock.advance(milliseconds),
     redis: null,
@@ -31,7 +39,8 @@ async function redisFixture(): Promise<Fixture> {
   const redis = await connectTestRedis();
   const now = () => new Date();
   return {
-    store: createRedisSessionStore(redis.client, now),
+    store: createRedisSessionStore(redis.client, { now }),
+    storeWithCap: (maxSessionsPerUser) => createRedisSessionStore(redis.client, { now, maxSessionsPerUser }),
     now,
     elapse: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
     redis,
@@ -40,6 +49,8 @@ async function redisFixture(): Promise<Fixture> {
 }
 
 const HOUR = 3_600_000;
+const LIMITS = { maxRotations: 1000 };
+const ALL = DEFAULT_MAX_SESSIONS_PER_USER;
 const hash = () => createHash("sha256").update(randomBytes(32)).digest("hex");
 
 function recordFor(
@@ -56,7 +67,6 @@ function recordFor(
     transport,
     secretHash: transport === "COOKIE" ? hash() : null,
     refreshHash: transport === "TOKEN" ? hash() : null,
-    usedRefreshHashes: [],
     permissions: ["documents:read"],
     data: {},
     createdAt: at,
@@ -105,7 +115,7 @@ describe.each([
       await expect(store.delete(record.id)).resolves.toEqual(record);
       await expect(store.get(record.id)).resolves.toBeNull();
       await expect(store.delete(record.id)).resolves.toBeNull();
-      await expect(store.listByUser(user)).resolves.toEqual([]);
+      await expect(store.listByUser(user, ALL)).resolves.toEqual([]);
       if (fixture.redis) await expect(fixture.redis.keys()).resolves.not.toContainEqual(expect.stringContaining(user));
     });
 
@@ -167,7 +177,7 @@ describe.each([
       await expect(store.touch(touched)).resolves.toBe(true);
       await fixture.elapse(450);
       await expect(store.get(record.id)).resolves.toEqual(touched);
-      await expect(store.listByUser(user)).resolves.toEqual([touched]);
+      await expect(store.listByUser(user, ALL)).resolves.toEqual([touched]);
       if (fixture.redis) {
         expect(await pttlOf(record.id)).toBeGreaterThan(HOUR - 5_000);
         // The index is scored by the absolute deadline, which never moves, so sliding writes only the session key.
@@ -180,7 +190,13 @@ describe.each([
       const record = recordFor(user, fixture.now(), {}, "TOKEN");
       await store.create(record);
       await store.setData(record.id, { theme: "dark" });
-      const rotated = await store.rotateRefresh(record.id, record.refreshHash ?? "", hash(), fixture.now().getTime());
+      const rotated = await store.rotateRefresh(
+        record.id,
+        record.refreshHash ?? "",
+        hash(),
+        fixture.now().getTime(),
+        LIMITS,
+      );
       await store.updatePermissionsByUser(user, ["sessions:admin"]);
       const at = fixture.now().getTime() + 1;
       // A resolve that read the record before those changes now slides its stale copy.
@@ -209,7 +225,7 @@ describe.each([
       if (fixture.redis) expect(await indexMembers(user)).toEqual([short.id, first.id, second.id].sort());
 
       await fixture.elapse(450);
-      await expect(store.listByUser(user)).resolves.toEqual([first, second]);
+      await expect(store.listByUser(user, ALL)).resolves.toEqual([second, first]);
       if (fixture.redis) expect(await indexMembers(user)).toEqual([first.id, second.id].sort());
     });
 
@@ -220,7 +236,7 @@ describe.each([
       const fresh = recordFor(user, fixture.now());
       await store.create(fresh);
       if (fixture.redis) expect(await indexMembers(user)).toEqual([fresh.id]);
-      await expect(store.listByUser(user)).resolves.toEqual([fresh]);
+      await expect(store.listByUser(user, ALL)).resolves.toEqual([fresh]);
     });
 
     it("drops a deleted session from the user's listing and index", async () => {
@@ -229,7 +245,7 @@ describe.each([
       await store.create(kept);
       await store.create(gone);
       await store.delete(gone.id);
-      await expect(store.listByUser(user)).resolves.toEqual([kept]);
+      await expect(store.listByUser(user, ALL)).resolves.toEqual([kept]);
       if (fixture.redis) expect(await indexMembers(user)).toEqual([kept.id]);
     });
 
@@ -245,11 +261,87 @@ describe.each([
         expect(await indexMembers(user)).toEqual([kept.id]);
         for (const record of others) await expect(existsInRedis(record.id)).resolves.toBe(false);
       }
-      await expect(store.listByUser(user)).resolves.toEqual([kept]);
+      await expect(store.listByUser(user, ALL)).resolves.toEqual([kept]);
       await expect(store.get(stranger.id)).resolves.toEqual(stranger);
       await expect(store.deleteByUser(user, null)).resolves.toBe(1);
       await expect(store.get(kept.id)).resolves.toBeNull();
       await expect(store.deleteByUser(user, null)).resolves.toBe(0);
+    });
+  });
+
+  describe("revocation epoch, cap and pages", () => {
+    it("refuses a create whose epoch was read before a revoke-all of the user, and keeps nothing of it", async () => {
+      const epoch = await store.revocationEpoch(user);
+      const before = recordFor(user, fixture.now());
+      await expect(store.create(before, epoch)).resolves.toEqual({ created: true, evicted: [] });
+      await store.deleteByUser(user, null);
+      const late = recordFor(user, fixture.now());
+      await expect(store.create(late, epoch)).resolves.toEqual({ created: false });
+      await expect(store.get(late.id)).resolves.toBeNull();
+      await expect(store.listByUser(user, ALL)).resolves.toEqual([]);
+      if (fixture.redis) await expect(existsInRedis(late.id)).resolves.toBe(false);
+      // A create that read the epoch after the revoke-all goes through, and another user's epoch never moved.
+      const fresh = recordFor(user, fixture.now());
+      await expect(store.create(fresh, await store.revocationEpoch(user))).resolves.toMatchObject({ created: true });
+      const stranger = recordFor(`${user}-other`, fixture.now());
+      await expect(store.create(stranger, epoch)).resolves.toMatchObject({ created: true });
+    });
+
+    it("moves the epoch on with every revoke-all, even one that ends nothing, and with nothing else", async () => {
+      const first = await store.revocationEpoch(user);
+      const record = recordFor(user, fixture.now());
+      await store.create(record);
+      await store.updatePermissionsByUser(user, []);
+      await store.delete(record.id);
+      await expect(store.revocationEpoch(user)).resolves.toBe(first);
+      await store.deleteByUser(user, null);
+      const second = await store.revocationEpoch(user);
+      expect(second).not.toBe(first);
+      await store.deleteByUser(user, "some-kept-id");
+      await expect(store.revocationEpoch(user)).resolves.not.toBe(second);
+      if (fixture.redis)
+        expect(await fixture.redis.raw.pttl(`${fixture.redis.keyPrefix}${epochKey(user)}`)).toBeGreaterThan(0);
+    });
+
+    it("ends the oldest session when a user goes past the cap, and names it", async () => {
+      const capped = fixture.storeWithCap(3);
+      const records: SessionRecord[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        records.push(recordFor(user, fixture.now()));
+        await expect(capped.create(records[i] as SessionRecord)).resolves.toEqual({ created: true, evicted: [] });
+        await fixture.elapse(2);
+      }
+      const newest = recordFor(user, fixture.now());
+      await expect(capped.create(newest)).resolves.toEqual({ created: true, evicted: [records[0]?.id] });
+      await expect(capped.get(records[0]?.id ?? "")).resolves.toBeNull();
+      await expect(capped.listByUser(user, ALL)).resolves.toEqual([newest, records[2], records[1]]);
+      if (fixture.redis) expect(await indexMembers(user)).toEqual([newest.id, records[1]?.id, records[2]?.id].sort());
+    });
+
+    it("lists at most the asked number of sessions, newest first", async () => {
+      const records: SessionRecord[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        records.push(recordFor(user, fixture.now(), { absoluteMs: 12 * HOUR + i }));
+        await store.create(records[i] as SessionRecord);
+        await fixture.elapse(2);
+      }
+      await expect(store.listByUser(user, 2)).resolves.toEqual([records[3], records[2]]);
+    });
+
+    it("revokes and updates more sessions than one page holds", async () => {
+      const roomy = fixture.storeWithCap(500);
+      const records = Array.from({ length: 230 }, () => recordFor(user, fixture.now()));
+      await Promise.all(records.map((record) => roomy.create(record)));
+      await expect(roomy.updatePermissionsByUser(user, ["users:admin"])).resolves.toBe(230);
+      await expect(roomy.get(records[229]?.id ?? "")).resolves.toMatchObject({ permissions: ["users:admin"] });
+      await expect(roomy.deleteByUser(user, records[7]?.id ?? null)).resolves.toBe(229);
+      await expect(roomy.listByUser(user, ALL)).resolves.toEqual([{ ...records[7], permissions: ["users:admin"] }]);
+      if (fixture.redis) {
+        const left = (await fixture.redis.keys()).filter((key) => key.includes(user));
+        expect(left.sort()).toEqual(
+          [`${fixture.redis.keyPrefix}${epochKey(user)}`, `${fixture.redis.keyPrefix}${userIndexKey(user)}`].sort(),
+        );
+      }
     });
   });
 
@@ -341,7 +433,7 @@ describe.each([
 
   describe("rotateRefresh", () => {
     const rotate = (record: SessionRecord, presented: string, next: string) =>
-      store.rotateRefresh(record.id, presented, next, fixture.now().getTime());
+      store.rotateRefresh(record.id, presented, next, fixture.now().getTime(), LIMITS);
 
     it("rotates the current hash, remembers the old one and slides the idle deadline, not the absolute one", async () => {
       const record = recordFor(user, fixture.now(), { idleMs: 400 }, "TOKEN");
@@ -350,11 +442,10 @@ describe.each([
       const next = hash();
       await fixture.elapse(250);
       const at = fixture.now().getTime();
-      const result = await store.rotateRefresh(record.id, first, next, at);
+      const result = await store.rotateRefresh(record.id, first, next, at, LIMITS);
       const expected = {
         ...record,
         refreshHash: next,
-        usedRefreshHashes: [first],
         lastSeenAt: at,
         idleExpiresAt: at + 400,
       };
@@ -384,7 +475,7 @@ describe.each([
       expect(result.outcome).toBe("reused");
       expect(result.outcome === "reused" && result.record.id).toBe(record.id);
       await expect(store.get(record.id)).resolves.toBeNull();
-      await expect(store.listByUser(user)).resolves.toEqual([]);
+      await expect(store.listByUser(user, ALL)).resolves.toEqual([]);
       if (fixture.redis) expect(await indexMembers(user)).toEqual([]);
     });
 
@@ -393,7 +484,9 @@ describe.each([
       const cookie = recordFor(user, fixture.now());
       const expiring = recordFor(user, fixture.now(), { idleMs: 300 }, "TOKEN");
       for (const record of [token, cookie, expiring]) await store.create(record);
-      await expect(store.rotateRefresh("a".repeat(22), hash(), hash(), fixture.now().getTime())).resolves.toEqual({
+      await expect(
+        store.rotateRefresh("a".repeat(22), hash(), hash(), fixture.now().getTime(), LIMITS),
+      ).resolves.toEqual({
         outcome: "invalid",
       });
       await expect(rotate(token, hash(), hash())).resolves.toEqual({ outcome: "invalid" });
@@ -404,28 +497,92 @@ describe.each([
       await expect(store.get(cookie.id)).resolves.toEqual(cookie);
     });
 
-    it(`remembers the last ${MAX_USED_REFRESH_HASHES} rotated hashes`, async () => {
+    it("remembers every rotated hash for the session's life, and ends the session past its rotation budget", async () => {
       const record = recordFor(user, fixture.now(), {}, "TOKEN");
       await store.create(record);
-      const hashes = [record.refreshHash ?? "", ...Array.from({ length: MAX_USED_REFRESH_HASHES + 1 }, hash)];
+      const hashes = [record.refreshHash ?? "", ...Array.from({ length: 120 }, hash)];
+      const limits = { maxRotations: 120 };
       for (let step = 1; step < hashes.length; step += 1) {
-        await expect(rotate(record, hashes[step - 1] ?? "", hashes[step] ?? "")).resolves.toMatchObject({
-          outcome: "rotated",
-        });
+        const outcome = await store.rotateRefresh(
+          record.id,
+          hashes[step - 1] ?? "",
+          hashes[step] ?? "",
+          fixture.now().getTime(),
+          limits,
+        );
+        expect(outcome.outcome).toBe("rotated");
       }
-      const stored = await store.get(record.id);
-      expect(stored?.usedRefreshHashes).toEqual(hashes.slice(1, -1));
-      // The oldest fell out of memory: it is merely invalid now, and the session survives it.
-      await expect(rotate(record, hashes[0] ?? "", hash())).resolves.toEqual({ outcome: "invalid" });
-      await expect(rotate(record, hashes[1] ?? "", hash())).resolves.toMatchObject({ outcome: "reused" });
+      // The 121st rotation is past the budget: the session ends rather than forgetting a used hash.
+      await expect(
+        store.rotateRefresh(record.id, hashes[120] ?? "", hash(), fixture.now().getTime(), limits),
+      ).resolves.toMatchObject({ outcome: "exhausted", record: { id: record.id } });
+      await expect(store.get(record.id)).resolves.toBeNull();
+      if (fixture.redis)
+        await expect(fixture.redis.keys()).resolves.not.toContainEqual(expect.stringContaining(record.id));
     });
 
-    it("lets exactly one of two concurrent rotations with the same hash win; the other is reuse and ends the session", async () => {
+    it("still recognises the very first refresh hash as reuse after a hundred rotations", async () => {
+      const record = recordFor(user, fixture.now(), {}, "TOKEN");
+      await store.create(record);
+      let current = record.refreshHash ?? "";
+      for (let step = 0; step < 100; step += 1) {
+        const next = hash();
+        await rotate(record, current, next);
+        current = next;
+      }
+      await expect(rotate(record, record.refreshHash ?? "", hash())).resolves.toMatchObject({ outcome: "reused" });
+    });
+
+    it("rotates again for an exact retry of the latest rotation within the grace, and the pair it replaced counts as used", async () => {
       const record = recordFor(user, fixture.now(), {}, "TOKEN");
       await store.create(record);
       const presented = record.refreshHash ?? "";
-      const results = await Promise.all([rotate(record, presented, hash()), rotate(record, presented, hash())]);
-      expect(results.map((result) => result.outcome).sort()).toEqual(["reused", "rotated"]);
+      const lost = hash();
+      await expect(rotate(record, presented, lost)).resolves.toMatchObject({ outcome: "rotated" });
+      // The answer was lost; the client retries with the same token.
+      const retried = hash();
+      await expect(rotate(record, presented, retried)).resolves.toMatchObject({
+        outcome: "rotated",
+        record: { refreshHash: retried },
+      });
+      // A second retry is still the retry of the latest rotation.
+      const again = hash();
+      await expect(rotate(record, presented, again)).resolves.toMatchObject({ outcome: "rotated" });
+      // Whoever holds a pair a retry replaced is a second holder: reuse, the session ends.
+      await expect(rotate(record, lost, hash())).resolves.toMatchObject({ outcome: "reused" });
+      await expect(store.get(record.id)).resolves.toBeNull();
+    });
+
+    it("forgives only the latest rotation's token: once the new one was used, the old one is reuse", async () => {
+      const record = recordFor(user, fixture.now(), {}, "TOKEN");
+      await store.create(record);
+      const first = record.refreshHash ?? "";
+      const second = hash();
+      await rotate(record, first, second);
+      await rotate(record, second, hash());
+      await expect(rotate(record, first, hash())).resolves.toMatchObject({ outcome: "reused" });
+    });
+
+    it("counts the retry as reuse once the grace has passed", async () => {
+      const record = recordFor(user, fixture.now(), {}, "TOKEN");
+      await store.create(record);
+      const presented = record.refreshHash ?? "";
+      const at = fixture.now().getTime();
+      await store.rotateRefresh(record.id, presented, hash(), at, LIMITS);
+      await expect(
+        store.rotateRefresh(record.id, presented, hash(), at + REFRESH_RETRY_GRACE_MS + 1, LIMITS),
+      ).resolves.toMatchObject({ outcome: "reused" });
+    });
+
+    it("treats two concurrent rotations with the same hash as a rotation and its retry: both rotate, the first pair is used", async () => {
+      const record = recordFor(user, fixture.now(), {}, "TOKEN");
+      await store.create(record);
+      const presented = record.refreshHash ?? "";
+      const [one, two] = [hash(), hash()];
+      const results = await Promise.all([rotate(record, presented, one), rotate(record, presented, two)]);
+      expect(results.map((result) => result.outcome)).toEqual(["rotated", "rotated"]);
+      // Each holder's next refresh: the second pair rotates, the first is reuse and ends the session for both.
+      await expect(rotate(record, one, hash())).resolves.toMatchObject({ outcome: "reused" });
       await expect(store.get(record.id)).resolves.toBeNull();
       if (fixture.redis) await expect(existsInRedis(record.id)).resolves.toBe(false);
     });
@@ -447,6 +604,7 @@ describe.each([
       userAgent: null,
       ip: null,
       replacesSessionId: null,
+      revocationEpoch: "0",
     };
     const cookie = await sessions.create({ ...request, transport: "COOKIE" });
     const app = await sessions.create({ ...request, transport: "TOKEN" });
@@ -465,7 +623,12 @@ describe.each([
       const { raw } = fixture.redis;
       for (const key of await fixture.redis.keys()) {
         const type = await raw.type(key);
-        const value = type === "string" ? await raw.get(key) : (await raw.zrange(key, 0, -1, "WITHSCORES")).join(" ");
+        const value =
+          type === "string"
+            ? await raw.get(key)
+            : type === "set"
+              ? (await raw.smembers(key)).join(" ")
+              : (await raw.zrange(key, 0, -1, "WITHSCORES")).join(" ");
         for (const secret of secrets) expect(value).not.toContain(secret);
         expect(await raw.pttl(key)).toBeGreaterThan(0);
       }
@@ -480,8 +643,54 @@ describe("redis session store", () => {
   });
   afterAll(() => redis.close());
 
+  /** A store whose creates stop after writing the session, before indexing it, until released. */
+  function pausingStore() {
+    let reached: () => void = () => {};
+    let release: () => void = () => {};
+    const paused = new Promise<void>((resolve) => (reached = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const store = createRedisSessionStore(redis.client, {
+      beforeIndexing: async () => {
+        reached();
+        await released;
+      },
+    });
+    return { store, paused, release };
+  }
+
+  it("never loses a live session from the index when listings and updates run between its two writes", async () => {
+    const { store, paused, release } = pausingStore();
+    const plain = createRedisSessionStore(redis.client, {});
+    const userId = `u-${randomUUID()}`;
+    const record = recordFor(userId, new Date());
+    const creating = store.create(record, await plain.revocationEpoch(userId));
+    await paused;
+    // The sweepers that drop index members whose session key is missing run while the session is half-made.
+    await expect(plain.listByUser(userId, 50)).resolves.toEqual([]);
+    await expect(plain.updatePermissionsByUser(userId, ["documents:read"])).resolves.toBe(0);
+    release();
+    await expect(creating).resolves.toEqual({ created: true, evicted: [] });
+    await expect(plain.listByUser(userId, 50)).resolves.toEqual([record]);
+    await expect(plain.deleteByUser(userId, null)).resolves.toBe(1);
+    await expect(plain.get(record.id)).resolves.toBeNull();
+  });
+
+  it("leaves no session when a revoke-all runs between a create's two writes", async () => {
+    const { store, paused, release } = pausingStore();
+    const plain = createRedisSessionStore(redis.client, {});
+    const userId = `u-${randomUUID()}`;
+    const record = recordFor(userId, new Date());
+    const creating = store.create(record, await plain.revocationEpoch(userId));
+    await paused;
+    await plain.deleteByUser(userId, null);
+    release();
+    await expect(creating).resolves.toEqual({ created: false });
+    await expect(plain.get(record.id)).resolves.toBeNull();
+    await expect(redis.client.exists(sessionKey(record.id), usedHashesKey(record.id))).resolves.toBe(0);
+  });
+
   it("treats a record from before the current format as absent, not as a store failure", async () => {
-    const store = createRedisSessionStore(redis.client);
+    const store = createRedisSessionStore(redis.client, {});
     const at = Date.now();
     const unversioned = {
       id: "legacy-session",
@@ -511,18 +720,18 @@ describe("redis session store", () => {
       await redis.client.set(sessionKey(legacy.id), JSON.stringify(legacy), "PX", HOUR);
       await expect(store.get(legacy.id)).resolves.toBeNull();
       await expect(store.setData(legacy.id, {})).resolves.toBeNull();
-      await expect(store.rotateRefresh(legacy.id, "00", "11", at)).resolves.toEqual({ outcome: "invalid" });
+      await expect(store.rotateRefresh(legacy.id, "00", "11", at, LIMITS)).resolves.toEqual({ outcome: "invalid" });
     }
   });
 
   it("reports a corrupt record as an error, never as some session", async () => {
-    const store = createRedisSessionStore(redis.client);
+    const store = createRedisSessionStore(redis.client, {});
     await redis.client.set(sessionKey("corrupt-session"), JSON.stringify({ v: 3, u: 7 }), "PX", HOUR);
     await expect(store.get("corrupt-session")).rejects.toThrow(/unexpected shape/);
   });
 
   it("stores a record compactly: short names, no id, hashes as base64url, empty fields left out", async () => {
-    const store = createRedisSessionStore(redis.client);
+    const store = createRedisSessionStore(redis.client, {});
     const at = Date.now();
     const secretHash = hash();
     const record: SessionRecord = {
@@ -531,7 +740,6 @@ describe("redis session store", () => {
       transport: "COOKIE",
       secretHash,
       refreshHash: null,
-      usedRefreshHashes: [],
       permissions: ["documents:read"],
       data: {},
       createdAt: at,

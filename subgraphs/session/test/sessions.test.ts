@@ -40,17 +40,18 @@ function countingStore(inner: SessionStore): { store: SessionStore; calls: Store
   return {
     calls,
     store: {
-      create: (session) => record("create", inner.create(session)),
+      create: (session, epoch) => record("create", inner.create(session, epoch)),
+      revocationEpoch: (userId) => record("revocationEpoch", inner.revocationEpoch(userId)),
       get: (id) => record("get", inner.get(id)),
       touch: (session) => record("touch", inner.touch(session)),
       delete: (id) => record("delete", inner.delete(id)),
-      listByUser: (userId) => record("listByUser", inner.listByUser(userId)),
+      listByUser: (userId, limit) => record("listByUser", inner.listByUser(userId, limit)),
       setData: (id, data) => record("setData", inner.setData(id, data)),
       updatePermissionsByUser: (userId, permissions) =>
         record("updatePermissionsByUser", inner.updatePermissionsByUser(userId, permissions)),
       deleteByUser: (userId, exceptId) => record("deleteByUser", inner.deleteByUser(userId, exceptId)),
-      rotateRefresh: (id, presented, next, now) =>
-        record("rotateRefresh", inner.rotateRefresh(id, presented, next, now)),
+      rotateRefresh: (id, presented, next, now, limits) =>
+        record("rotateRefresh", inner.rotateRefresh(id, presented, next, now, limits)),
     },
   };
 }
@@ -64,6 +65,7 @@ const alice: CreateSessionRequest = {
   ip: "127.0.0.1",
   transport: "COOKIE",
   replacesSessionId: null,
+  revocationEpoch: "0",
 };
 const aliceApp: CreateSessionRequest = { ...alice, transport: "TOKEN" };
 
@@ -323,7 +325,6 @@ describe("session service", () => {
         transport: "TOKEN",
         secretHash: null,
         refreshHash: sha256(refresh?.secret ?? ""),
-        usedRefreshHashes: [],
       });
       expect(JSON.stringify(created.record)).not.toContain(refresh?.secret);
       expect(tokens.accessTokenExpiresAt).toBe(new Date(clock.now().getTime() + 600 * SECOND).toISOString());
@@ -350,7 +351,6 @@ describe("session service", () => {
       expect(result.tokens.refreshToken).not.toBe(first.refreshToken);
       expect(result.record).toMatchObject({
         refreshHash: sha256(secret),
-        usedRefreshHashes: [sha256(parseSessionToken(first.refreshToken)?.secret ?? "")],
         lastSeenAt: clock.now().getTime(),
         idleExpiresAt: clock.now().getTime() + 30 * MINUTE,
         absoluteExpiresAt: created.record.absoluteExpiresAt,
@@ -367,6 +367,7 @@ describe("session service", () => {
       const first = tokensOf(created);
       const rotated = await sessions.refresh(first.refreshToken);
       expect(rotated.outcome).toBe("rotated");
+      if (rotated.outcome === "rotated") await sessions.refresh(rotated.tokens.refreshToken);
       await expect(sessions.refresh(first.refreshToken)).resolves.toMatchObject({ outcome: "reused" });
       await expect(sessions.get(created.record.id)).resolves.toBeNull();
       if (rotated.outcome === "rotated") {
@@ -374,13 +375,29 @@ describe("session service", () => {
       }
     });
 
-    it("let exactly one of two concurrent refreshes with the same token rotate, and end the session for both", async () => {
+    it("let a client retry a refresh whose answer was lost, and end the session when the lost pair is used after all", async () => {
       const { sessions } = setup();
       const created = await sessions.create(aliceApp);
       const { refreshToken } = tokensOf(created);
-      const results = await Promise.all([sessions.refresh(refreshToken), sessions.refresh(refreshToken)]);
-      expect(results.map((result) => result.outcome).sort()).toEqual(["reused", "rotated"]);
+      const lost = await sessions.refresh(refreshToken);
+      const retried = await sessions.refresh(refreshToken);
+      if (lost.outcome !== "rotated" || retried.outcome !== "rotated") throw new Error("expected two rotations");
+      await expect(sessions.refresh(retried.tokens.refreshToken)).resolves.toMatchObject({ outcome: "rotated" });
+      // The lost pair reached someone after all: two parties hold the session, so it ends.
+      await expect(sessions.refresh(lost.tokens.refreshToken)).resolves.toMatchObject({ outcome: "reused" });
       await expect(sessions.get(created.record.id)).resolves.toBeNull();
+    });
+
+    it("end the session after its rotation budget, derived from the absolute and access-token lifetimes", async () => {
+      const { sessions } = setup({ idleTtlSeconds: 1800, absoluteTtlSeconds: 43_200 });
+      let { refreshToken } = tokensOf(await sessions.create(aliceApp));
+      // 12 h / 10 min = 72 refreshes at the natural pace; the budget is four times that.
+      for (let step = 0; step < 288; step += 1) {
+        const result = await sessions.refresh(refreshToken);
+        if (result.outcome !== "rotated") throw new Error(`rotation ${step} was ${result.outcome}`);
+        refreshToken = result.tokens.refreshToken;
+      }
+      await expect(sessions.refresh(refreshToken)).resolves.toMatchObject({ outcome: "exhausted" });
     });
 
     it("refuse unknown, malformed, cookie and access tokens as refresh tokens, leaving the session as it was", async () => {
@@ -483,9 +500,9 @@ describe("session service", () => {
       const third = await sessions.create(alice);
       await expect(sessions.destroy(third.record.id)).resolves.toEqual(third.record);
       await expect(sessions.resolve(cookieOf(third))).resolves.toBeNull();
-      await expect(sessions.listForUser("u-alice")).resolves.toEqual([first.record, second.record]);
+      await expect(sessions.listForUser("u-alice", 50)).resolves.toEqual([second.record, first.record]);
       clock.advance(30 * SECOND);
-      await expect(sessions.listForUser("u-alice")).resolves.toEqual([second.record]);
+      await expect(sessions.listForUser("u-alice", 50)).resolves.toEqual([second.record]);
     });
 
     it.each<SessionTransport>(["COOKIE", "TOKEN"])(
@@ -497,7 +514,7 @@ describe("session service", () => {
         await sessions.create({ ...alice, transport });
         const bob = await sessions.create({ ...alice, userId: "u-bob", transport });
         await expect(sessions.revokeForUser("u-alice", kept.record.id)).resolves.toBe(2);
-        await expect(sessions.listForUser("u-alice")).resolves.toEqual([kept.record]);
+        await expect(sessions.listForUser("u-alice", 50)).resolves.toEqual([kept.record]);
         await expect(sessions.updatePermissionsForUser("u-alice", ["sessions:admin"])).resolves.toBe(1);
         await expect(sessions.get(kept.record.id)).resolves.toMatchObject({ permissions: ["sessions:admin"] });
         await expect(sessions.get(bob.record.id)).resolves.toMatchObject({ permissions: ["documents:read"] });
@@ -511,6 +528,7 @@ describe("session service", () => {
     const failure = () => Promise.reject(new Error("connection refused"));
     const broken: SessionStore = {
       create: failure,
+      revocationEpoch: failure,
       get: failure,
       touch: failure,
       delete: failure,

@@ -27,8 +27,9 @@ async function completeSignIn(
   user: UserRecord,
   transport: SessionTransport,
   record: AuthContext["audit"]["signedUp"],
+  revocationEpoch?: string,
 ): Promise<AuthPayload> {
-  const signedIn = await signIn(context, user, transport);
+  const signedIn = await signIn(context, user, transport, revocationEpoch);
   signedIn.session.deliverCookie(context.responseHeaders);
   context.provenUserIds.add(user.id);
   record({ userId: user.id, sessionId: signedIn.session.id, ip: context.client.ip, transport });
@@ -51,8 +52,8 @@ export const Mutation = {
 
   login: async (_parent: unknown, { email, password, transport }: SignInArguments, context: AuthContext) => {
     try {
-      const user = await context.accounts.login(email, password, context.client.ip);
-      return await completeSignIn(context, user, transport, context.audit.loginSucceeded);
+      const { user, revocationEpoch } = await context.accounts.login(email, password, context.client.ip);
+      return await completeSignIn(context, user, transport, context.audit.loginSucceeded, revocationEpoch);
     } catch (error) {
       auditLoginFailure(error, context);
       throw toGraphQLError(error, context);

@@ -2,6 +2,7 @@ import { GraphQLError } from "graphql";
 import { hasPermission } from "@fedsession/subgraph-kit";
 import type { AuthContext } from "../context";
 import type { UserRecord } from "../store/user-store";
+import { orUnavailable } from "./errors";
 
 /** A user's own fields are theirs and the administrators'; other subgraphs reference users (e.g. `owner: User!`) freely. */
 function assertMayReadPrivateFields(user: UserRecord, context: AuthContext): void {
@@ -16,7 +17,7 @@ function assertMayReadPrivateFields(user: UserRecord, context: AuthContext): voi
 
 export const User = {
   __resolveReference: (reference: { id: string }, context: AuthContext): Promise<UserRecord | null> =>
-    context.users.load(reference.id),
+    orUnavailable(context.users.load(reference.id), context),
   email: (user: UserRecord, _args: unknown, context: AuthContext): string => {
     assertMayReadPrivateFields(user, context);
     return user.email;

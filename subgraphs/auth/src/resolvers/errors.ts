@@ -2,6 +2,16 @@ import { GraphQLError } from "graphql";
 import { SessionServiceUnavailable } from "@fedsession/session-client";
 import { AccountError, LoginThrottled, PasswordWorkBusy, SignUpThrottled } from "../errors";
 import type { AuthContext } from "../context";
+import { AuthStoreUnavailable } from "../store/unavailable";
+
+/** A store outage, for any resolver: the gateway keeps the code and answers 503 with Retry-After. */
+export async function orUnavailable<T>(operation: Promise<T>, context: AuthContext): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    throw toGraphQLError(error, context);
+  }
+}
 
 const ACCOUNT_ERROR_CODES = {
   "invalid-input": "BAD_USER_INPUT",
@@ -26,6 +36,13 @@ export function toGraphQLError(error: unknown, context: AuthContext): unknown {
     context.logger.warn("bcrypt_queue_timeout", { waitedMs: error.waitedMs });
     return new GraphQLError("The service is busy; try again shortly", {
       extensions: { code: "RATE_LIMITED", retryAfterSeconds: error.retryAfterSeconds },
+    });
+  }
+  if (error instanceof AuthStoreUnavailable) {
+    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+    context.logger.error("auth_store_failed", { cause });
+    return new GraphQLError("The account store is unavailable; try again in a moment", {
+      extensions: { code: "SESSION_STORE_UNAVAILABLE", http: { status: 503 } },
     });
   }
   if (error instanceof SessionServiceUnavailable) {

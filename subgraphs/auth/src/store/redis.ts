@@ -1,5 +1,6 @@
 import type { RedisClient } from "@fedsession/runtime";
 import type { LoginThrottle } from "./login-throttle";
+import { failuresAsUnavailable } from "./unavailable";
 import { checkUpdate, UserStoreError, type UserRecord, type UserStore } from "./user-store";
 
 /** Hash tags keep each key in one slot; no command here spans two keys, so Redis Cluster needs nothing more. */
@@ -21,52 +22,57 @@ return 0`;
 /** Concurrent writers to one user are rare (an admin and its owner); past this many lost races something is wrong. */
 const MAX_MODIFY_ATTEMPTS = 10;
 
+const isUserStoreError = (error: unknown) => error instanceof UserStoreError;
+
 /** Users in Redis with no TTL (accounts persist); the client's keyPrefix namespaces every key. */
 export function createRedisUserStore(redis: RedisClient): UserStore {
   const findById = async (id: string) => parseUser(await redis.get(userKey(id)));
 
-  return {
-    create: async (user) => {
-      // The email key is the uniqueness lock: whoever sets it first owns the address.
-      if ((await redis.set(emailKey(user.email), user.id, "NX")) === null) return false;
-      let written: "OK" | null;
-      try {
-        written = await redis.set(userKey(user.id), JSON.stringify(user), "NX");
-      } catch (error) {
-        await redis.del(emailKey(user.email));
-        throw error;
-      }
-      if (written === null) {
-        await redis.del(emailKey(user.email));
-        throw new UserStoreError("id-taken", `user ${user.id} already exists`);
-      }
-      return true;
+  return failuresAsUnavailable<UserStore>(
+    {
+      create: async (user) => {
+        // The email key is the uniqueness lock: whoever sets it first owns the address.
+        if ((await redis.set(emailKey(user.email), user.id, "NX")) === null) return false;
+        let written: "OK" | null;
+        try {
+          written = await redis.set(userKey(user.id), JSON.stringify(user), "NX");
+        } catch (error) {
+          await redis.del(emailKey(user.email));
+          throw error;
+        }
+        if (written === null) {
+          await redis.del(emailKey(user.email));
+          throw new UserStoreError("id-taken", `user ${user.id} already exists`);
+        }
+        return true;
+      },
+      findById,
+      findByIds: (ids) => Promise.all(ids.map(findById)),
+      findByEmail: async (email) => {
+        const id = await redis.get(emailKey(email));
+        return id === null ? null : findById(id);
+      },
+      update: async (user) => {
+        checkUpdate(await findById(user.id), user);
+        // XX: a user deleted meanwhile is not resurrected without its email index.
+        if ((await redis.set(userKey(user.id), JSON.stringify(user), "XX")) === null) {
+          throw new UserStoreError("not-found", `user ${user.id} does not exist`);
+        }
+      },
+      modify: async (id, change) => {
+        for (let attempt = 0; attempt < MAX_MODIFY_ATTEMPTS; attempt += 1) {
+          const json = await redis.get(userKey(id));
+          if (json === null) return null;
+          const current = JSON.parse(json) as UserRecord;
+          const next = change(current);
+          checkUpdate(current, next);
+          if ((await redis.eval(COMPARE_AND_SET, 1, userKey(id), json, JSON.stringify(next))) === 1) return next;
+        }
+        throw new Error(`user ${id} kept changing while being modified`);
+      },
     },
-    findById,
-    findByIds: (ids) => Promise.all(ids.map(findById)),
-    findByEmail: async (email) => {
-      const id = await redis.get(emailKey(email));
-      return id === null ? null : findById(id);
-    },
-    update: async (user) => {
-      checkUpdate(await findById(user.id), user);
-      // XX: a user deleted meanwhile is not resurrected without its email index.
-      if ((await redis.set(userKey(user.id), JSON.stringify(user), "XX")) === null) {
-        throw new UserStoreError("not-found", `user ${user.id} does not exist`);
-      }
-    },
-    modify: async (id, change) => {
-      for (let attempt = 0; attempt < MAX_MODIFY_ATTEMPTS; attempt += 1) {
-        const json = await redis.get(userKey(id));
-        if (json === null) return null;
-        const current = JSON.parse(json) as UserRecord;
-        const next = change(current);
-        checkUpdate(current, next);
-        if ((await redis.eval(COMPARE_AND_SET, 1, userKey(id), json, JSON.stringify(next))) === 1) return next;
-      }
-      throw new Error(`user ${id} kept changing while being modified`);
-    },
-  };
+    isUserStoreError,
+  );
 }
 
 /**
@@ -122,21 +128,26 @@ return 0`;
 
 /** Counters in Redis, so every replica sees the same attempts; each command touches one key. */
 export function createRedisLoginThrottle(redis: RedisClient): LoginThrottle {
-  return {
-    hit: async (key, windowMs, backoff) => {
-      const backoffArguments = backoff ? [String(backoff.afterAttempts), String(backoff.baseMs)] : [];
-      const [attempts, resetInMs, waitMs] = (await redis.eval(HIT, 1, key, String(windowMs), ...backoffArguments)) as [
-        number,
-        number,
-        number,
-      ];
-      return { attempts, resetInMs, waitMs };
+  return failuresAsUnavailable<LoginThrottle>(
+    {
+      hit: async (key, windowMs, backoff) => {
+        const backoffArguments = backoff ? [String(backoff.afterAttempts), String(backoff.baseMs)] : [];
+        const [attempts, resetInMs, waitMs] = (await redis.eval(
+          HIT,
+          1,
+          key,
+          String(windowMs),
+          ...backoffArguments,
+        )) as [number, number, number];
+        return { attempts, resetInMs, waitMs };
+      },
+      forgive: async (key) => {
+        await redis.eval(FORGIVE, 1, key);
+      },
+      reset: async (key) => {
+        await redis.del(key);
+      },
     },
-    forgive: async (key) => {
-      await redis.eval(FORGIVE, 1, key);
-    },
-    reset: async (key) => {
-      await redis.del(key);
-    },
-  };
+    () => false,
+  );
 }

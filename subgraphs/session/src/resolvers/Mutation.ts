@@ -2,6 +2,7 @@ import { GraphQLError } from "graphql";
 import { CLEAR_SESSION_HEADER, requirePermission, requireUser } from "@fedsession/subgraph-kit";
 import type { TokenPair } from "@fedsession/session-client";
 import type { SessionContext } from "../context";
+import { isSessionId } from "../sessions";
 import type { JsonValue } from "../json";
 import { InvalidSessionData } from "../session-data";
 import type { SessionRecord } from "../store/session-store";
@@ -15,20 +16,31 @@ const invalidRefreshToken = () =>
   new GraphQLError("Refresh token is not valid", { extensions: { code: "UNAUTHENTICATED" } });
 
 export const Mutation = {
-  /** Anonymous callers get the clear header too, so a stale cookie the gateway could not resolve goes away. */
+  /**
+   * Anonymous callers get the clear header too, so a stale cookie the gateway could not resolve goes away. With both
+   * a cookie and a bearer token the gateway resolves the token; its session ends and the cookie's is left alone
+   * (ending it too would be a second logout the caller did not ask for; keeping the cookie keeps its session usable).
+   */
   logout: async (_parent: unknown, _args: unknown, context: SessionContext): Promise<boolean> => {
     const { identity, sessions, responseHeaders, audit, client } = context;
+    let ended: SessionRecord | null = null;
     if (identity.authenticated) {
-      await orUnavailable(sessions.destroy(identity.sessionId));
+      ended = await orUnavailable(sessions.destroy(identity.sessionId));
       audit("logout", { userId: identity.userId, sessionId: identity.sessionId, ip: client.ip });
     }
-    responseHeaders.append(CLEAR_SESSION_HEADER, "1");
+    // A bearer token's session ended: a cookie sent beside it names another session, which lives on, so it stays.
+    if (ended?.transport !== "TOKEN") responseHeaders.append(CLEAR_SESSION_HEADER, "1");
     return identity.authenticated;
   },
 
   /** False for an id that is unknown or someone else's: the answer never reveals which. */
   revokeSession: async (_parent: unknown, { id }: { id: string }, context: SessionContext): Promise<boolean> => {
     const user = requireUser(context.identity);
+    if (!isSessionId(id)) {
+      throw new GraphQLError("id is not a session id (22 characters of A-Z a-z 0-9 _ -)", {
+        extensions: { code: "BAD_USER_INPUT" },
+      });
+    }
     const own = await findOwnSession(context, id);
     if (own === null || (await orUnavailable(context.sessions.destroy(id))) === null) return false;
     if (id === user.sessionId) context.responseHeaders.append(CLEAR_SESSION_HEADER, "1");
@@ -76,8 +88,8 @@ export const Mutation = {
     const result = await orUnavailable(sessions.refresh(refreshToken));
     if (result.outcome === "invalid") throw invalidRefreshToken();
     const fields = { userId: result.record.userId, sessionId: result.record.id, ip: client.ip };
-    if (result.outcome === "reused") {
-      audit("refresh_reuse_detected", fields);
+    if (result.outcome === "reused" || result.outcome === "exhausted") {
+      audit(result.outcome === "reused" ? "refresh_reuse_detected" : "refresh_limit_reached", fields);
       throw invalidRefreshToken();
     }
     audit("refresh_rotated", fields);

@@ -1,4 +1,6 @@
+import { GraphQLError } from "graphql";
 import { requireUser } from "@fedsession/subgraph-kit";
+import { MAX_SESSION_PAGE } from "../sessions";
 import type { SessionContext } from "../context";
 import type { SessionRecord } from "../store/session-store";
 import { findOwnSession } from "./own-session";
@@ -8,9 +10,12 @@ export const Query = {
   currentSession: (_parent: unknown, _args: unknown, context: SessionContext): Promise<SessionRecord | null> | null =>
     context.identity.authenticated ? findOwnSession(context, context.identity.sessionId) : null,
 
-  /** The caller's live sessions (devices), newest first. */
-  mySessions: async (_parent: unknown, _args: unknown, { identity, sessions }: SessionContext) => {
+  /** The caller's live sessions (devices), newest first, at most `first` of them. */
+  mySessions: async (_parent: unknown, { first }: { first: number }, { identity, sessions }: SessionContext) => {
     const user = requireUser(identity);
-    return (await orUnavailable(sessions.listForUser(user.userId))).reverse();
+    if (!Number.isInteger(first) || first < 1 || first > MAX_SESSION_PAGE) {
+      throw new GraphQLError(`first must be from 1 to ${MAX_SESSION_PAGE}`, { extensions: { code: "BAD_USER_INPUT" } });
+    }
+    return orUnavailable(sessions.listForUser(user.userId, first));
   },
 };

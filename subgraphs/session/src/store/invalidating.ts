@@ -9,6 +9,11 @@ import type { SessionStore } from "./session-store";
 export function withSessionEvents(store: SessionStore, publish: (event: SessionEvent) => Promise<void>): SessionStore {
   return {
     ...store,
+    async create(record, expectedEpoch) {
+      const outcome = await store.create(record, expectedEpoch);
+      if (outcome.created) for (const id of outcome.evicted) await publish({ session: id });
+      return outcome;
+    },
     async delete(id) {
       const deleted = await store.delete(id);
       if (deleted !== null) await publish({ session: id });
@@ -24,9 +29,9 @@ export function withSessionEvents(store: SessionStore, publish: (event: SessionE
       if (count > 0) await publish({ user: userId });
       return count;
     },
-    async rotateRefresh(id, presentedHash, nextHash, now) {
-      const outcome = await store.rotateRefresh(id, presentedHash, nextHash, now);
-      if (outcome.outcome === "reused") await publish({ session: id });
+    async rotateRefresh(id, presentedHash, nextHash, now, limits) {
+      const outcome = await store.rotateRefresh(id, presentedHash, nextHash, now, limits);
+      if (outcome.outcome === "reused" || outcome.outcome === "exhausted") await publish({ session: id });
       return outcome;
     },
   };

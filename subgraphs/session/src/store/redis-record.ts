@@ -19,8 +19,15 @@ interface StoredSession {
   s?: string;
   /** refreshHash (storedHash form); absent when null. */
   r?: string;
-  /** usedRefreshHashes (storedHash form) separated by single spaces, oldest first; absent when none. */
+  /**
+   * Legacy: refresh hashes already rotated away, separated by spaces. They now live in their own set (redis.ts
+   * usedHashesKey); the rotation script moves any found here into it.
+   */
   h?: string;
+  /** TOKEN: the refresh hash the latest rotation replaced (storedHash form), for recognising its retry. */
+  q?: string;
+  /** TOKEN: when the latest rotation ran, − createdAt. */
+  o?: number;
   /** permissions, as JSON text of a string array. */
   p: string;
   /** data, as JSON text of an object; absent when empty. */
@@ -85,7 +92,6 @@ export function encodeRecord(record: SessionRecord): string {
     t: storedTransport[record.transport],
     s: storedHashOrAbsent(record.secretHash),
     r: storedHashOrAbsent(record.refreshHash),
-    h: record.usedRefreshHashes.length === 0 ? undefined : record.usedRefreshHashes.map(storedHash).join(" "),
     p: encodePermissions(record.permissions),
     d: Object.keys(record.data).length === 0 ? undefined : encodeData(record.data),
     c: record.createdAt,
@@ -150,10 +156,6 @@ export function decodeRecord(id: string, json: string): SessionRecord | null {
     transport: transportOf(stored.t),
     secretHash: hashOrNull(stored.s),
     refreshHash: hashOrNull(stored.r),
-    usedRefreshHashes: text(stored.h ?? "")
-      .split(" ")
-      .filter((hash) => hash !== "")
-      .map(hashFromStore),
     permissions: permissionsOf(stored.p),
     data: dataOf(stored.d),
     createdAt,

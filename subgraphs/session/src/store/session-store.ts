@@ -10,8 +10,6 @@ export interface SessionRecord {
   secretHash: string | null;
   /** TOKEN: hex SHA-256 of the current refresh secret. Null for COOKIE sessions. */
   refreshHash: string | null;
-  /** TOKEN: hashes of refresh secrets already rotated away, oldest first; presenting one of them is reuse. */
-  usedRefreshHashes: string[];
   permissions: string[];
   /** Small JSON values the client keeps on its session (setSessionData). */
   data: JsonObject;
@@ -25,34 +23,78 @@ export interface SessionRecord {
   ip: string | null;
 }
 
-/** A reused refresh token ends the session; the deleted record tells who was affected. */
+/**
+ * A reused refresh token ends the session, and so does a rotation past the session's budget (`exhausted`); the
+ * deleted record tells who was affected.
+ */
 export type RotateRefreshOutcome =
-  { outcome: "rotated"; record: SessionRecord } | { outcome: "reused"; record: SessionRecord } | { outcome: "invalid" };
+  | { outcome: "rotated"; record: SessionRecord }
+  | { outcome: "reused"; record: SessionRecord }
+  | { outcome: "exhausted"; record: SessionRecord }
+  | { outcome: "invalid" };
 
-/** Enough to catch a replay of any recent refresh token while keeping the record small. */
-export const MAX_USED_REFRESH_HASHES = 50;
+/**
+ * How long the refresh token a rotation just replaced may be presented again without counting as reuse, so a
+ * client whose answer was lost (timeout, reset, 503) can retry. Only the latest rotation is forgiven, and the
+ * forgiven retry marks the pair it replaces as used: if that pair did reach someone, its next use is reuse.
+ */
+export const REFRESH_RETRY_GRACE_MS = 10_000;
+
+/** SESSIONS_PER_USER's default: past it, a new session ends the user's oldest. */
+export const DEFAULT_MAX_SESSIONS_PER_USER = 50;
+
+/** Every session's revocation epoch before its first revoke-all. */
+export const INITIAL_EPOCH = "0";
+
+/** A create refused because a revoke-all of the user ran after `expectedEpoch` was read. */
+export type CreateOutcome = { created: true; evicted: string[] } | { created: false };
+
+export interface RotationLimits {
+  /**
+   * Rotations a session may make in its lifetime: every used hash is remembered until the session ends (reuse
+   * detection never forgets), and this bounds how many there can be. The rotation past it ends the session.
+   */
+  maxRotations: number;
+}
 
 /** The port every session store adapter implements; one contract suite checks them all. */
 export interface SessionStore {
-  create(record: SessionRecord): Promise<void>;
+  /**
+   * Stores the session and lists it in the user's index, unless a revoke-all of the user ran since
+   * `expectedEpoch` was read (revocationEpoch): then nothing stays and `created` is false. Past the per-user cap
+   * the oldest sessions end; `evicted` names them. Omitting the epoch skips the check (sessions made by tests).
+   */
+  create(record: SessionRecord, expectedEpoch?: string): Promise<CreateOutcome>;
+  /** The user's revocation epoch: it changes, atomically, with every deleteByUser. */
+  revocationEpoch(userId: string): Promise<string>;
   /** Null when absent or expired. */
   get(id: string): Promise<SessionRecord | null>;
   /** Rewrites lastSeenAt/idleExpiresAt (and the TTL) only, and only if the session still exists. */
   touch(record: SessionRecord): Promise<boolean>;
   delete(id: string): Promise<SessionRecord | null>;
-  /** Live sessions only, oldest first; prunes expired index entries. */
-  listByUser(userId: string): Promise<SessionRecord[]>;
+  /** At most `limit` live sessions, the newest first; prunes expired index entries. */
+  listByUser(userId: string, limit: number): Promise<SessionRecord[]>;
   /** Replaces the session's data keeping its TTL; null when the session is gone. */
   setData(id: string, data: JsonObject): Promise<SessionRecord | null>;
   /** Replaces the permissions of every live session of the user keeping each TTL; returns how many changed. */
   updatePermissionsByUser(userId: string, permissions: string[]): Promise<number>;
-  /** Deletes every live session of the user but `exceptId`; returns how many ended. */
+  /**
+   * Moves the user's revocation epoch on, then deletes every live session of the user but `exceptId`; returns how
+   * many ended. A create that read the epoch before this began cannot leave a session behind.
+   */
   deleteByUser(userId: string, exceptId: string | null): Promise<number>;
   /**
    * In one atomic step: the current refresh hash → replaced by nextHash, the old one remembered, idle expiry slid;
-   * a remembered hash → the whole session deleted; anything else (or an expired or COOKIE session) → invalid.
+   * the hash the latest rotation replaced, within REFRESH_RETRY_GRACE_MS of it → rotated again (a retry);
+   * any other remembered hash → the whole session deleted; anything else (or an expired or COOKIE session) → invalid.
    */
-  rotateRefresh(id: string, presentedHash: string, nextHash: string, now: number): Promise<RotateRefreshOutcome>;
+  rotateRefresh(
+    id: string,
+    presentedHash: string,
+    nextHash: string,
+    now: number,
+    limits: RotationLimits,
+  ): Promise<RotateRefreshOutcome>;
 }
 
 /** The moment a session ends unless it is used again: the earlier of its idle and absolute deadlines. */
