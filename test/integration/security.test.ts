@@ -16,7 +16,7 @@ describe("security through the gateway (Redis stores)", () => {
     stack = await startStack("redis", {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: "3",
+      LOGIN_BACKOFF_AFTER: "3",
       LOGIN_THROTTLE_WINDOW: "2s",
     });
     admin = new BrowserClient(stack.gatewayUrl);

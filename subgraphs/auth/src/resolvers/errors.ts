@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { SessionServiceUnavailable } from "@fedsession/session-client";
-import { AccountError, LoginThrottled, PasswordWorkBusy, SignUpThrottled } from "../errors";
+import { AccountError, LoginThrottled, PasswordWorkBusy, PasswordWorkPending, SignUpThrottled } from "../errors";
 import type { AuthContext } from "../context";
 
 const ACCOUNT_ERROR_CODES = {
@@ -27,6 +27,14 @@ export function toGraphQLError(error: unknown, context: AuthContext): unknown {
     return new GraphQLError("The service is busy; try again shortly", {
       extensions: { code: "RATE_LIMITED", retryAfterSeconds: error.retryAfterSeconds },
     });
+  }
+  if (error instanceof PasswordWorkPending) {
+    return new GraphQLError(
+      "A sign-in for this account or from this address is already in progress; try again shortly",
+      {
+        extensions: { code: "RATE_LIMITED", retryAfterSeconds: error.retryAfterSeconds },
+      },
+    );
   }
   if (error instanceof SessionServiceUnavailable) {
     context.logger.warn("session_service_unavailable", { reason: error.message });
