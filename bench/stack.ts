@@ -108,6 +108,8 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
         ...base,
         ...subgraphs,
         GATEWAY_PORT: String(gatewayPort),
+        // The login storm gives each of its loops a client address of its own.
+        TRUSTED_PROXIES: "127.0.0.1",
       }),
       startChild("gateway-replica", "gateway/src/main.ts", replicaPort as number, {
         ...base,
