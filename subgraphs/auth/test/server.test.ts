@@ -651,6 +651,59 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
     }
   });
 
+  it("counts an IPv6 client by its /64, and an IPv4-mapped address as its IPv4 address", async () => {
+    const strict = await startService({
+      users: stores.users,
+      throttle: stores.throttle,
+      passwords,
+      limits: { ...DEFAULT_LOGIN_LIMITS, maxFailuresPerIp: 3, windowSeconds: stores.windowSeconds },
+      clock: service.clock,
+    });
+    try {
+      const network = `2001:db8:${(sequence += 1).toString(16)}:1`;
+      const attempt = (ip: string) =>
+        strict
+          .execute(ANONYMOUS, LOGIN, { email: email("guess"), password: "guess-password-1" }, { ip, userAgent: "bot" })
+          .then((response) => response.body.errors?.[0]?.extensions?.code);
+      for (const host of ["1", "2", "ffff:ffff:ffff"]) {
+        await expect(attempt(`${network}::${host}`)).resolves.toBe("UNAUTHENTICATED");
+      }
+      await expect(attempt(`${network}:abcd::7`)).resolves.toBe("RATE_LIMITED");
+      await expect(attempt(`2001:db8:${sequence.toString(16)}:2::1`)).resolves.toBe("UNAUTHENTICATED");
+      const v4 = `192.0.2.${sequence % 250}`;
+      for (let i = 0; i < 3; i += 1) await expect(attempt(`::ffff:${v4}`)).resolves.toBe("UNAUTHENTICATED");
+      await expect(attempt(v4)).resolves.toBe("RATE_LIMITED");
+      if (stores.redis) {
+        const { raw, keyPrefix } = stores.redis;
+        await expect(raw.hget(`${keyPrefix}throttle:{ip:${network}::/64}`, "attempts")).resolves.toBe("4");
+      }
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("lets the owner in at once from a client they signed in from, while others face the account's back-off", async () => {
+    const address = email("admin");
+    const owner: ClientInfo = { ip: `198.51.100.${(sequence += 1) % 250}`, userAgent: "owner" };
+    const admin = await service.accounts.signUp(address, "admin-password-1", null);
+    const login = (password: string, client: ClientInfo) =>
+      service.execute(ANONYMOUS, LOGIN, { email: address, password }, client);
+    expect((await login("admin-password-1", owner)).body.errors).toBeUndefined();
+    for (let i = 0; i < 5; i += 1) {
+      const attacker: ClientInfo = { ip: `203.0.113.${(sequence + i) % 250}`, userAgent: "attacker" };
+      expect((await login("wrong-password-1", attacker)).body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    }
+    const stranger = await login("admin-password-1", { ip: "192.0.2.254", userAgent: "new laptop" });
+    expect(stranger.body.errors?.[0]?.extensions).toEqual({ code: "RATE_LIMITED", retryAfterSeconds: 1 });
+    const fromOwnClient = await login("admin-password-1", owner);
+    expect(fromOwnClient.body.data).toMatchObject({ login: { user: { id: admin.id } } });
+    if (stores.redis) {
+      const { raw, keyPrefix } = stores.redis;
+      await expect(raw.exists(`${keyPrefix}throttle:{account:${address}}:known:${owner.ip}`)).resolves.toBe(1);
+      await expect(raw.hget(`${keyPrefix}throttle:{account:${address}}`, "attempts")).resolves.toBe("5");
+    }
+  });
+
   it("ends the caller's current session when it logs in or signs up again, whoever it signs in as", async () => {
     const address = email("uma");
     const uma = await service.accounts.signUp(address, "uma-password-1", null);
