@@ -597,9 +597,9 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
 
       const outcomes = { succeeded: 0, refused: 0, other: 0 };
       // Each loop on an address of its own in the flooder's /64, as a client rotating addresses would. Each has one
-      // request in flight, so with one FIFO queue the victim would wait behind 16 bcrypt operations. A short pause
+      // request in flight, so with one FIFO queue the victim would wait behind 8 bcrypt operations. A short pause
       // after each answer keeps the cheap refusals from taking this test process's own CPU from the victim.
-      const loops = Array.from({ length: 16 }, async (_, index) => {
+      const loops = Array.from({ length: 8 }, async (_, index) => {
         const client = { ...flooder.client, ip: `2001:db8:f1:d::${index + 1}` };
         if (index === 0) events.length = 0;
         while (flooding) {
