@@ -106,8 +106,8 @@ function readLoginLimits(env: EnvReader): LoginLimits {
  * LOGIN_MAX_BACKOFF (60s, 1s-15m: the longest such wait; 60 s keeps an account under ASVS's 100 guesses an hour),
  * LOGIN_MAX_FAILURES_PER_IP (100 per window, so one NAT's users do not lock each other out), LOGIN_MAX_ATTEMPTS_PER_IP
  * (300 per window, successful ones included), LOGIN_MAX_ATTEMPTS_PER_ACCOUNT (30 per account from one client and
- * window, successful ones included), LOGIN_THROTTLE_WINDOW (15m), SIGNUP_MAX_PER_IP (20 sign-up attempts per window, successful or not), SIGNUP_THROTTLE_WINDOW (1h),
- * REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX.
+ * window, successful ones included), LOGIN_THROTTLE_WINDOW (15m), SIGNUP_MAX_PER_IP (20 sign-up attempts per window,
+ * successful or not), SIGNUP_THROTTLE_WINDOW (1h), REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX.
  */
 export function readConfig(source: Env): AuthConfig {
   const env = new EnvReader(source);
