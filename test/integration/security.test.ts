@@ -16,7 +16,7 @@ describe("security through the gateway (Redis stores)", () => {
     stack = await startStack("redis", {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: "3",
+      LOGIN_BACKOFF_AFTER: "3",
       LOGIN_THROTTLE_WINDOW: "2s",
     });
     admin = new BrowserClient(stack.gatewayUrl);
@@ -49,7 +49,7 @@ describe("security through the gateway (Redis stores)", () => {
     expect(stranger.headers.get("cache-control")).toBe("no-store");
   });
 
-  it("throttles failed logins per account with RATE_LIMITED and a retry time, leaves other accounts alone, and lets the owner back in after the window", async () => {
+  it("backs failed logins off per account with RATE_LIMITED and a retry time, leaves other accounts alone, and lets the owner back in after the wait", async () => {
     const victim = uniqueEmail();
     const bystander = uniqueEmail();
     await new BrowserClient(stack.gatewayUrl).request(SIGN_UP, { e: victim, p: PASSWORD });

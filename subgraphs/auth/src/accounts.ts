@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { clientGroup } from "./client-group";
 import { normaliseEmail } from "./email";
 import {
   AccountError,
@@ -56,7 +57,8 @@ export interface Accounts {
   /**
    * Throws LoginThrottled before any password work when the account or `ip` is over its limit, and InvalidCredentials
    * (one message) for an unknown email, a wrong password and a disabled account. Re-hashes when the cost rose.
-   * Throws PasswordWorkBusy, without counting the attempt, when the password could not be checked in time.
+   * Throws PasswordWorkPending at once when this account or client already has a password check queued or running,
+   * and PasswordWorkBusy when the password could not be checked in time; both attempts stay counted.
    */
   login(email: string, password: string, ip: string | null): Promise<LoggedIn>;
   /** Throttled like a login; throws "wrong-current-password" or "invalid-input" (the policy), else stores the new hash. */
@@ -88,6 +90,13 @@ function canonicalPermissions(permissions: readonly string[]): string[] {
   return ADMINISTRATOR_PERMISSIONS.filter((permission) => permissions.includes(permission));
 }
 
+/**
+ * Who a bcrypt operation is for, so that one account or one client holds at most its share of the bcrypt queue
+ * (see bcrypt-limiter.ts). The email counts whether or not an account has it, like the throttle.
+ */
+const bcryptHolders = (email: string, ip: string | null): string[] =>
+  ip === null ? [`account:${email}`] : [`account:${email}`, `client:${clientGroup(ip)}`];
+
 const unknownUser = (userId: string) => new AccountError("invalid-input", `No user has the id "${userId}"`);
 
 export function createAccounts({
@@ -99,19 +108,6 @@ export function createAccounts({
   revocationEpoch,
   newId = randomUUID,
 }: AccountsOptions): Accounts {
-  /**
-   * An attempt whose password was never checked must not count towards a lock-out: overload on our side would
-   * otherwise lock out owners who retry as asked.
-   */
-  const verifyCounted = async (email: string, ip: string | null, hash: string | null, password: string) => {
-    try {
-      return await passwords.verify(hash, password);
-    } catch (error) {
-      if (error instanceof PasswordWorkBusy) await guard.unchecked(email, ip);
-      throw error;
-    }
-  };
-
   const createUser = async (
     email: string,
     passwordHash: string,
@@ -172,14 +168,14 @@ export function createAccounts({
       await signUpGuard.admit(ip);
       const email = normaliseEmail(rawEmail);
       assertPasswordAllowed(password, email);
-      const passwordHash = await passwords.hash(password);
+      const passwordHash = await passwords.hash(password, bcryptHolders(email, ip));
       const user = await createUser(email, passwordHash, SIGN_UP_PERMISSIONS);
       if (user === null) throw new AccountError("email-taken", EMAIL_TAKEN_MESSAGE);
       return user;
     },
     login: async (rawEmail, password, ip) => {
       const email = normaliseEmail(rawEmail);
-      await guard.admit(email, ip);
+      const admission = await guard.admit(email, ip);
       const found = await users.findByEmail(email);
       // The epoch is read before the hash that is checked: a password change or disable stores its change, then
       // revokes (moving the epoch on); so if the hash read below is the old one, the epoch read here is too, and the
@@ -187,11 +183,11 @@ export function createAccounts({
       const epoch = await revocationEpoch(found?.id ?? NO_SUCH_USER);
       const user = await users.findById(found?.id ?? NO_SUCH_USER);
       // The comparison runs for unknown and disabled accounts too, so all three failures take the same time.
-      const matches = await verifyCounted(email, ip, user?.passwordHash ?? null, password);
+      const matches = await passwords.verify(user?.passwordHash ?? null, password, bcryptHolders(email, ip));
       if (user === null) throw new InvalidCredentials("unknown_email", null);
       if (!matches) throw new InvalidCredentials("wrong_password", user.id);
       if (user.disabled) throw new InvalidCredentials("disabled", user.id);
-      await guard.succeeded(email, ip);
+      await admission.succeeded();
       return { user: await rehashIfCostRose(user, password), revocationEpoch: epoch };
     },
     changePassword: async (userId, currentPassword, newPassword, ip) => {
@@ -202,12 +198,13 @@ export function createAccounts({
         throw wrongPassword();
       }
       // A stolen session must not become an unthrottled oracle for the password.
-      await guard.admit(user.email, ip);
-      const matches = await verifyCounted(user.email, ip, user.passwordHash, currentPassword);
+      const admission = await guard.admit(user.email, ip);
+      const holders = bcryptHolders(user.email, ip);
+      const matches = await passwords.verify(user.passwordHash, currentPassword, holders);
       if (!matches || user.disabled) throw wrongPassword();
-      await guard.succeeded(user.email, ip);
+      await admission.succeeded();
       assertPasswordAllowed(newPassword, user.email);
-      const passwordHash = await passwords.hash(newPassword);
+      const passwordHash = await passwords.hash(newPassword, holders);
       const stored = await users.modify(userId, (current) => ({ ...current, passwordHash }));
       if (stored === null) throw wrongPassword();
       return stored;

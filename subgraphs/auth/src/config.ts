@@ -22,7 +22,10 @@ export interface AuthConfig {
   bcryptCost: number;
   /** How many bcrypt operations run at once and how long one may wait for its turn (BCRYPT_CONCURRENCY, BCRYPT_QUEUE_TIMEOUT_MS). */
   bcryptLimits: BcryptLimits;
-  /** Failed-login limits (LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_MAX_FAILURES_PER_IP, LOGIN_THROTTLE_WINDOW). */
+  /**
+   * Login limits (LOGIN_BACKOFF_AFTER, LOGIN_MAX_BACKOFF, LOGIN_MAX_FAILURES_PER_IP, LOGIN_MAX_ATTEMPTS_PER_IP,
+   * LOGIN_MAX_ATTEMPTS_PER_ACCOUNT, LOGIN_THROTTLE_WINDOW).
+   */
   loginLimits: LoginLimits;
   /** Sign-up attempts per client IP (SIGNUP_MAX_PER_IP, SIGNUP_THROTTLE_WINDOW). */
   signUpLimits: SignUpLimits;
@@ -68,6 +71,30 @@ function readAdministrator(env: EnvReader): AdministratorConfig | null {
   return { email: normalised, password };
 }
 
+const MAX_BACKOFF_BOUNDS = { min: 1, max: 15 * 60 };
+
+function readLoginLimits(env: EnvReader): LoginLimits {
+  // A hard cap per account let anyone keep a chosen account locked; an old setting must not be silently ignored.
+  if (env.optional("LOGIN_MAX_FAILURES_PER_ACCOUNT") !== undefined) {
+    throw new ConfigError(
+      "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+      "is no longer read: accounts back off instead of locking (see LOGIN_BACKOFF_AFTER and LOGIN_MAX_BACKOFF)",
+    );
+  }
+  const maxBackoffSeconds = env.durationSeconds("LOGIN_MAX_BACKOFF", "60s");
+  if (maxBackoffSeconds < MAX_BACKOFF_BOUNDS.min || maxBackoffSeconds > MAX_BACKOFF_BOUNDS.max) {
+    throw new ConfigError("LOGIN_MAX_BACKOFF", "must be between 1s and 15m");
+  }
+  return {
+    backoffAfterFailures: env.integer("LOGIN_BACKOFF_AFTER", 5, { min: 1, max: 20 }),
+    maxBackoffSeconds,
+    maxFailuresPerIp: env.integer("LOGIN_MAX_FAILURES_PER_IP", 100, { min: 1, max: 1_000_000 }),
+    maxAttemptsPerIp: env.integer("LOGIN_MAX_ATTEMPTS_PER_IP", 300, { min: 1, max: 1_000_000 }),
+    maxAttemptsPerAccount: env.integer("LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", 30, { min: 1, max: 1_000_000 }),
+    windowSeconds: env.durationSeconds("LOGIN_THROTTLE_WINDOW", "15m"),
+  };
+}
+
 /**
  * Reads and validates the auth service's environment once; every error names its variable.
  *
@@ -75,10 +102,12 @@ function readAdministrator(env: EnvReader): AdministratorConfig | null {
  * whole milliseconds so sub-second bounds are possible), BCRYPT_COST (12, 4-15), BCRYPT_CONCURRENCY (1, 1-16: bcrypt
  * operations at once, so a login storm leaves CPU to the other services), BCRYPT_QUEUE_TIMEOUT_MS (10000, 100-60000:
  * longest wait for a turn before the login is refused as busy), ADMIN_EMAIL + ADMIN_PASSWORD
- * (both or neither), LOGIN_MAX_FAILURES_PER_ACCOUNT (10 per window; ASVS allows at most 100 an hour),
- * LOGIN_MAX_FAILURES_PER_IP (100 per window, so one NAT's users do not lock each other out), LOGIN_THROTTLE_WINDOW
- * (15m), SIGNUP_MAX_PER_IP (20 sign-up attempts per window, successful or not), SIGNUP_THROTTLE_WINDOW (1h),
- * REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX.
+ * (both or neither), LOGIN_BACKOFF_AFTER (5 failures per account and window before each attempt must wait, 1-20),
+ * LOGIN_MAX_BACKOFF (60s, 1s-15m: the longest such wait; 60 s keeps an account under ASVS's 100 guesses an hour),
+ * LOGIN_MAX_FAILURES_PER_IP (100 per window, so one NAT's users do not lock each other out), LOGIN_MAX_ATTEMPTS_PER_IP
+ * (300 per window, successful ones included), LOGIN_MAX_ATTEMPTS_PER_ACCOUNT (30 per account from one client and
+ * window, successful ones included), LOGIN_THROTTLE_WINDOW (15m), SIGNUP_MAX_PER_IP (20 sign-up attempts per window,
+ * successful or not), SIGNUP_THROTTLE_WINDOW (1h), REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX.
  */
 export function readConfig(source: Env): AuthConfig {
   const env = new EnvReader(source);
@@ -101,11 +130,7 @@ export function readConfig(source: Env): AuthConfig {
       concurrency: env.integer("BCRYPT_CONCURRENCY", 1, { min: 1, max: 16 }),
       queueTimeoutMs: env.integer("BCRYPT_QUEUE_TIMEOUT_MS", 10_000, { min: 100, max: 60_000 }),
     },
-    loginLimits: {
-      maxFailuresPerAccount: env.integer("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10, { min: 1, max: 100 }),
-      maxFailuresPerIp: env.integer("LOGIN_MAX_FAILURES_PER_IP", 100, { min: 1, max: 1_000_000 }),
-      windowSeconds: env.durationSeconds("LOGIN_THROTTLE_WINDOW", "15m"),
-    },
+    loginLimits: readLoginLimits(env),
     signUpLimits: {
       maxPerIp: env.integer("SIGNUP_MAX_PER_IP", 20, { min: 1, max: 1_000_000 }),
       windowSeconds: env.durationSeconds("SIGNUP_THROTTLE_WINDOW", "1h"),

@@ -30,15 +30,16 @@ export class InvalidCredentials extends AccountError {
   }
 }
 
-export type ThrottleScope = "account" | "ip";
+/** What a refusal was counted against: the account, the client (IP or IPv6 /64), or the account from that client. */
+export type ThrottleScope = "account" | "ip" | "account-client";
 
-/** Too many failed attempts for this account or client IP, or too soon after the last one; no password was checked. */
+/** Too many attempts for this account or client, or too soon after the last failure; no password was checked. */
 export class LoginThrottled extends Error {
   constructor(
     readonly scope: ThrottleScope,
     readonly retryAfterSeconds: number,
   ) {
-    super(`Too many failed sign-in attempts; try again in ${retryAfterSeconds} seconds`);
+    super(`Too many sign-in attempts; try again in ${retryAfterSeconds} seconds`);
     this.name = "LoginThrottled";
   }
 }
@@ -62,5 +63,20 @@ export class PasswordWorkBusy extends Error {
   constructor(readonly waitedMs: number) {
     super(`bcrypt operation waited ${waitedMs} ms for its turn`);
     this.name = "PasswordWorkBusy";
+  }
+}
+
+/**
+ * This account or this client already has a bcrypt operation queued or running (see bcrypt-limiter.ts), so this one
+ * was refused at once instead of lengthening everyone's wait: one client or one account holds at most its fair share
+ * of the queue. Nothing about the password was decided.
+ */
+export class PasswordWorkPending extends Error {
+  /** One operation ahead of it, a fraction of a second at any sane cost. */
+  readonly retryAfterSeconds = 1;
+
+  constructor() {
+    super("a bcrypt operation for this account or client is already queued or running");
+    this.name = "PasswordWorkPending";
   }
 }

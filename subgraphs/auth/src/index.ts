@@ -9,10 +9,12 @@ export {
 export { createAudit, type Audit } from "./audit";
 export { createBcryptLimiter, DEFAULT_BCRYPT_LIMITS, type BcryptLimiter, type BcryptLimits } from "./bcrypt-limiter";
 export { readConfig, type AuthConfig, type AdministratorConfig } from "./config";
+export { clientGroup } from "./client-group";
 export {
-  ACCOUNT_BACKOFF,
   createLoginGuard,
   DEFAULT_LOGIN_LIMITS,
+  KNOWN_CLIENT_DAYS,
+  type Admission,
   type LoginGuard,
   type LoginLimits,
 } from "./login-guard";
@@ -23,8 +25,12 @@ export { createSignUpGuard, DEFAULT_SIGN_UP_LIMITS, type SignUpGuard, type SignU
 export { createAuthServer, SUBGRAPH_NAME, typeDefs, type AuthServer, type AuthServerDependencies } from "./server";
 export type { OpenedSession, SessionService } from "./sessions";
 export {
+  accountClientAttemptsKey,
+  accountClientThrottleKey,
   accountThrottleKey,
+  ipAttemptsKey,
   ipThrottleKey,
+  knownClientKey,
   signUpThrottleKey,
   type Backoff,
   type LoginThrottle,

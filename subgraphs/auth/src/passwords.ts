@@ -5,11 +5,12 @@ import { createBcryptLimiter, DEFAULT_BCRYPT_LIMITS, type BcryptLimiter } from "
 export interface Passwords {
   /**
    * Hashes a password that already passed the policy (see password-policy.ts). Like verify, waits for a turn in the
-   * bcrypt limiter and rejects with PasswordWorkBusy when the wait is too long.
+   * bcrypt limiter and rejects with PasswordWorkBusy when the wait is too long, or with PasswordWorkPending at once
+   * when one of `holders` (see BcryptLimiter.run) already has an operation queued or running.
    */
-  hash(password: string): Promise<string>;
+  hash(password: string, holders?: readonly string[]): Promise<string>;
   /** With a null hash (unknown user) a comparison against a dummy hash still runs, so timing does not reveal accounts. */
-  verify(hash: string | null, password: string): Promise<boolean>;
+  verify(hash: string | null, password: string, holders?: readonly string[]): Promise<boolean>;
   /** True when the hash was made with a lower cost than the configured one, so a successful login should re-hash. */
   needsRehash(hash: string): boolean;
 }
@@ -47,12 +48,13 @@ export async function createPasswords({
   compare = bcryptCompare,
   limiter = createBcryptLimiter(DEFAULT_BCRYPT_LIMITS),
 }: PasswordOptions): Promise<Passwords> {
-  const hash = (password: string) => limiter.run(() => bcryptHash(prehash(pepper, password), cost));
+  const hash = (password: string, holders?: readonly string[]) =>
+    limiter.run(() => bcryptHash(prehash(pepper, password), cost), holders);
   const dummyHash = await hash(randomBytes(16).toString("base64url"));
   return {
     hash,
-    verify: async (stored, password) => {
-      const matches = await limiter.run(() => compare(prehash(pepper, password), stored ?? dummyHash));
+    verify: async (stored, password, holders) => {
+      const matches = await limiter.run(() => compare(prehash(pepper, password), stored ?? dummyHash), holders);
       return stored !== null && matches;
     },
     needsRehash: (hash) => getRounds(hash) < cost,

@@ -1,8 +1,9 @@
+import { clientGroup } from "./client-group";
 import { SignUpThrottled } from "./errors";
 import { signUpThrottleKey, type LoginThrottle } from "./store/login-throttle";
 
 export interface SignUpLimits {
-  /** Sign-up attempts per client IP per window, successful or not (SIGNUP_MAX_PER_IP). */
+  /** Sign-up attempts per client (IPv4 address or IPv6 /64) per window, successful or not (SIGNUP_MAX_PER_IP). */
   maxPerIp: number;
   windowSeconds: number;
 }
@@ -24,7 +25,7 @@ export function createSignUpGuard(throttle: LoginThrottle, limits: SignUpLimits)
   return {
     admit: async (ip) => {
       if (ip === null) return;
-      const { attempts, resetInMs } = await throttle.hit(signUpThrottleKey(ip), windowMs);
+      const { attempts, resetInMs } = await throttle.hit(signUpThrottleKey(clientGroup(ip)), windowMs);
       if (attempts > limits.maxPerIp) throw new SignUpThrottled(Math.max(1, Math.ceil(resetInMs / 1000)));
     },
   };

@@ -3,8 +3,15 @@ import { compare, getRounds } from "bcrypt";
 import { TestClock } from "@fedsession/testing";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, type Accounts } from "../src/accounts";
 import { createBcryptLimiter } from "../src/bcrypt-limiter";
-import { AccountError, InvalidCredentials, LoginThrottled, PasswordWorkBusy, SignUpThrottled } from "../src/errors";
-import { createLoginGuard, type LoginLimits } from "../src/login-guard";
+import {
+  AccountError,
+  InvalidCredentials,
+  LoginThrottled,
+  PasswordWorkBusy,
+  PasswordWorkPending,
+  SignUpThrottled,
+} from "../src/errors";
+import { createLoginGuard, DEFAULT_LOGIN_LIMITS, type LoginLimits } from "../src/login-guard";
 import { createPasswords, type Passwords } from "../src/passwords";
 import { createSignUpGuard } from "../src/sign-up-guard";
 import { createMemoryLoginThrottle, createMemoryUserStore } from "../src/store/memory";
@@ -12,7 +19,14 @@ import type { UserStore } from "../src/store/user-store";
 
 const TEST_COST = 4;
 const PEPPER = randomBytes(32);
-const LIMITS: LoginLimits = { maxFailuresPerAccount: 3, maxFailuresPerIp: 5, windowSeconds: 60 };
+const LIMITS: LoginLimits = {
+  backoffAfterFailures: 3,
+  maxBackoffSeconds: 8,
+  maxFailuresPerIp: 5,
+  maxAttemptsPerIp: 40,
+  maxAttemptsPerAccount: 12,
+  windowSeconds: 60,
+};
 const SIGN_UP_LIMITS = { maxPerIp: 3, windowSeconds: 60 };
 const IP = "198.51.100.4";
 
@@ -139,18 +153,12 @@ describe("accounts", () => {
     const dave = await accounts.signUp("dave@example.com", "dave-password-1", null);
     await users.update({ ...dave, disabled: true });
     const attempts = [
-      accounts.login("nobody@example.com", "x-password-1", IP),
-      accounts.login("dave@example.com", "wrong-password-1", IP),
-      accounts.login("dave@example.com", "dave-password-1", IP),
+      () => accounts.login("nobody@example.com", "x-password-1", IP),
+      () => accounts.login("dave@example.com", "wrong-password-1", IP),
+      () => accounts.login("dave@example.com", "dave-password-1", IP),
     ];
-    const failures = await Promise.all(
-      attempts.map((attempt) =>
-        attempt.then(
-          () => null,
-          (error: unknown) => error,
-        ),
-      ),
-    );
+    const failures: unknown[] = [];
+    for (const attempt of attempts) failures.push(await attempt().catch((error: unknown) => error));
     const reasons = failures.map((error) =>
       error instanceof InvalidCredentials
         ? { reason: error.reason, userId: error.userId, message: error.message }
@@ -209,65 +217,67 @@ describe("accounts", () => {
       };
     };
 
-    it("refuses a login as busy, with no password decision and without counting it towards a lock-out", async () => {
+    it("refuses a login as busy with no password decision, and counts it: a flood of them reaches the client's limit", async () => {
       await accounts.signUp("judy@example.com", "judy-password-1", null);
       const { busy, free } = await busyAccounts();
-      // More attempts than either limit allows, for a known and an unknown email alike.
-      for (let i = 0; i <= LIMITS.maxFailuresPerIp; i += 1) {
-        await expect(busy.login("judy@example.com", "judy-password-1", IP)).rejects.toBeInstanceOf(PasswordWorkBusy);
-        await expect(busy.login("nobody@example.com", "judy-password-1", IP)).rejects.toBeInstanceOf(PasswordWorkBusy);
+      for (let i = 0; i < LIMITS.maxFailuresPerIp; i += 1) {
+        const address = i % 2 === 0 ? "judy@example.com" : `nobody${i}@example.com`;
+        await expect(busy.login(address, "judy-password-1", IP)).rejects.toBeInstanceOf(PasswordWorkBusy);
       }
       await free();
-      await expect(busy.login("judy@example.com", "judy-password-1", IP)).resolves.toMatchObject({
+      await expect(busy.login("judy@example.com", "judy-password-1", IP)).rejects.toMatchObject({ scope: "ip" });
+      // The busy ones counted for the account too: past its back-off threshold, the next attempt waits a second.
+      clock.advance(1000);
+      await expect(busy.login("judy@example.com", "judy-password-1", "192.0.2.50")).resolves.toMatchObject({
         user: { email: "judy@example.com" },
       });
     });
 
-    it("refuses a password change as busy without counting it or changing the password", async () => {
+    it("refuses a password change as busy, counts it, and leaves the password as it was", async () => {
       const kim = await accounts.signUp("kim@example.com", "kim-password-1", null);
       const { busy, free } = await busyAccounts();
-      for (let i = 0; i <= LIMITS.maxFailuresPerAccount; i += 1) {
+      for (let i = 0; i < LIMITS.backoffAfterFailures; i += 1) {
         await expect(busy.changePassword(kim.id, "kim-password-1", "kim-password-2", IP)).rejects.toBeInstanceOf(
           PasswordWorkBusy,
         );
       }
       await free();
+      await expect(busy.login("kim@example.com", "kim-password-1", IP)).rejects.toMatchObject({
+        scope: "account",
+        retryAfterSeconds: 1,
+      });
+      clock.advance(1000);
       await expect(busy.login("kim@example.com", "kim-password-1", IP)).resolves.toMatchObject({
         user: { id: kim.id },
       });
     });
+
+    it("refuses at once a second login from the same client or for the same account while one is in the queue", async () => {
+      await accounts.signUp("lena@example.com", "lena-password-1", null);
+      await accounts.signUp("mona@example.com", "mona-password-1", null);
+      const limiter = createBcryptLimiter({ concurrency: 1, queueTimeoutMs: 60_000 });
+      const queued = accountsWith(users, await createPasswords({ cost: TEST_COST, pepper: PEPPER, limiter }));
+      let release = () => {};
+      const held = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+      const first = queued.login("lena@example.com", "lena-password-1", "2001:db8:7:7::1");
+      await new Promise((resolve) => setImmediate(resolve));
+      const sameClient = queued.login("mona@example.com", "mona-password-1", "2001:db8:7:7:ffff::2");
+      const sameAccount = queued.login("lena@example.com", "lena-password-1", "198.51.100.77");
+      await expect(sameClient).rejects.toBeInstanceOf(PasswordWorkPending);
+      await expect(sameAccount).rejects.toMatchObject({ retryAfterSeconds: 1 });
+      const otherClient = queued.login("mona@example.com", "mona-password-1", "2001:db8:7:8::1");
+      release();
+      await held;
+      await expect(first).resolves.toMatchObject({ user: { email: "lena@example.com" } });
+      await expect(otherClient).resolves.toMatchObject({ user: { email: "mona@example.com" } });
+    });
   });
 
   describe("throttling", () => {
-    it("refuses an account after its failures reach the limit, without checking the password, until the window ends", async () => {
-      await accounts.signUp("heidi@example.com", "heidi-password-1", null);
-      for (let i = 0; i < LIMITS.maxFailuresPerAccount; i += 1) {
-        await expect(accounts.login("heidi@example.com", "wrong-password-1", IP)).rejects.toBeInstanceOf(
-          InvalidCredentials,
-        );
-      }
-      compares.length = 0;
-      const throttled = await accounts
-        .login("Heidi@Example.com", "heidi-password-1", IP)
-        .catch((error: unknown) => error);
-      expect(throttled).toBeInstanceOf(LoginThrottled);
-      expect(throttled).toMatchObject({ scope: "account", retryAfterSeconds: 60 });
-      expect(compares).toEqual([]);
-
-      clock.advance(30_000);
-      await expect(accounts.login("heidi@example.com", "heidi-password-1", IP)).rejects.toMatchObject({
-        retryAfterSeconds: 30,
-      });
-      clock.advance(30_000);
-      await expect(accounts.login("heidi@example.com", "heidi-password-1", IP)).resolves.toMatchObject({
-        user: { email: "heidi@example.com" },
-      });
-    });
-
-    it("leaves other accounts usable while one is throttled, and a success clears the account's failures", async () => {
+    it("leaves other accounts usable while one backs off, and a success clears the account's failures", async () => {
       await accounts.signUp("ivan@example.com", "ivan-password-1", null);
       await accounts.signUp("judy@example.com", "judy-password-1", null);
-      for (let i = 0; i < LIMITS.maxFailuresPerAccount + 2; i += 1) {
+      for (let i = 0; i < LIMITS.backoffAfterFailures + 2; i += 1) {
         await accounts.login("ivan@example.com", "wrong-password-1", `192.0.2.${i}`).catch(() => null);
       }
       await expect(accounts.login("judy@example.com", "judy-password-1", IP)).resolves.toMatchObject({
@@ -296,9 +306,58 @@ describe("accounts", () => {
       await expect(accounts.login("kim@example.com", "kim-password-1", IP)).resolves.toBeDefined();
     });
 
+    it("counts an IPv6 client by its /64: other addresses of the network share its limits, another network does not", async () => {
+      for (let i = 0; i < LIMITS.maxFailuresPerIp; i += 1) {
+        await accounts
+          .login(`v6victim${i}@example.com`, "guess-password-1", `2001:db8:aa:bb::${i + 1}`)
+          .catch(() => null);
+      }
+      for (const sameNetwork of ["2001:db8:aa:bb:1234:5678:9abc:def0", "2001:0db8:00aa:00bb::ffff"]) {
+        await expect(accounts.login("v6victim99@example.com", "guess-password-1", sameNetwork)).rejects.toMatchObject({
+          scope: "ip",
+        });
+      }
+      await expect(
+        accounts.login("v6victim99@example.com", "guess-password-1", "2001:db8:aa:bc::1"),
+      ).rejects.toBeInstanceOf(InvalidCredentials);
+      for (let i = 0; i < LIMITS.maxFailuresPerIp; i += 1) {
+        await accounts.login(`v4victim${i}@example.com`, "guess-password-1", "::ffff:192.0.2.200").catch(() => null);
+      }
+      await expect(accounts.login("v4victim99@example.com", "guess-password-1", "192.0.2.200")).rejects.toMatchObject({
+        scope: "ip",
+      });
+    });
+
+    it("throttles successful logins too: one client signing in again and again for one account, then across accounts", async () => {
+      await accounts.signUp("nina@example.com", "nina-password-1", null);
+      for (let i = 0; i < LIMITS.maxAttemptsPerAccount; i += 1) {
+        await expect(accounts.login("nina@example.com", "nina-password-1", IP)).resolves.toBeDefined();
+      }
+      const refused = await accounts.login("nina@example.com", "nina-password-1", IP).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(LoginThrottled);
+      expect(refused).toMatchObject({ scope: "account-client", retryAfterSeconds: LIMITS.windowSeconds });
+      await expect(accounts.login("nina@example.com", "nina-password-1", "192.0.2.99")).resolves.toBeDefined();
+
+      const busyClient = "203.0.113.150";
+      let attempts = 0;
+      for (let account = 0; attempts < LIMITS.maxAttemptsPerIp; account += 1) {
+        await accounts.signUp(`many${account}@example.com`, "many-password-1", null);
+        for (let i = 0; i < 10 && attempts < LIMITS.maxAttemptsPerIp; i += 1, attempts += 1) {
+          await expect(
+            accounts.login(`many${account}@example.com`, "many-password-1", busyClient),
+          ).resolves.toBeDefined();
+        }
+      }
+      await expect(accounts.login("nina@example.com", "nina-password-1", busyClient)).rejects.toMatchObject({
+        scope: "ip",
+      });
+      clock.advance(LIMITS.windowSeconds * 1000);
+      await expect(accounts.login("nina@example.com", "nina-password-1", busyClient)).resolves.toBeDefined();
+    });
+
     it("counts a wrong current password on a password change as a failed attempt", async () => {
       const leo = await accounts.signUp("leo@example.com", "leo-password-1", null);
-      for (let i = 0; i < LIMITS.maxFailuresPerAccount; i += 1) {
+      for (let i = 0; i < LIMITS.backoffAfterFailures; i += 1) {
         await expect(accounts.changePassword(leo.id, "wrong-password-1", "new-password-1", IP)).rejects.toMatchObject({
           code: "wrong-current-password",
           message: "Current password is incorrect",
@@ -311,16 +370,15 @@ describe("accounts", () => {
     });
   });
 
-  describe("back-off below the account limit", () => {
-    const TEN_PER_15_MINUTES: LoginLimits = { maxFailuresPerAccount: 10, maxFailuresPerIp: 100, windowSeconds: 900 };
-    const wrong = (target: Accounts) => target.login("olga@example.com", "wrong-password-1", IP);
-    const right = (target: Accounts) => target.login("olga@example.com", "olga-password-1", IP);
+  describe("back-off instead of a lock", () => {
+    const wrong = (target: Accounts, ip = IP) => target.login("olga@example.com", "wrong-password-1", ip);
+    const right = (target: Accounts, ip = IP) => target.login("olga@example.com", "olga-password-1", ip);
 
-    it("after the 5th failure makes each attempt wait 1 s, 2 s, 4 s, 8 s, 16 s since the previous failure, unchecked", async () => {
-      const backingOff = accountsWith(users, passwords, TEN_PER_15_MINUTES);
+    it("after the 5th failure makes each attempt wait 1 s, 2 s … up to the 60 s cap since the previous failure, unchecked", async () => {
+      const backingOff = accountsWith(users, passwords, DEFAULT_LOGIN_LIMITS);
       await backingOff.signUp("olga@example.com", "olga-password-1", null);
       for (let i = 0; i < 5; i += 1) await expect(wrong(backingOff)).rejects.toBeInstanceOf(InvalidCredentials);
-      for (const seconds of [1, 2, 4, 8, 16]) {
+      for (const seconds of [1, 2, 4, 8, 16, 32, 60, 60]) {
         compares.length = 0;
         const early = await right(backingOff).catch((error: unknown) => error);
         expect(early).toBeInstanceOf(LoginThrottled);
@@ -329,25 +387,95 @@ describe("accounts", () => {
         await expect(right(backingOff)).rejects.toMatchObject({ retryAfterSeconds: 1 });
         expect(compares).toEqual([]);
         clock.advance(1);
-        await expect(wrong(backingOff)).rejects.toBeInstanceOf(InvalidCredentials);
+        await expect(wrong(backingOff, `192.0.2.${seconds}`)).rejects.toBeInstanceOf(InvalidCredentials);
       }
-      // Ten failures: the hard cap. The refusal now names the end of the window, not the next back-off step.
-      const capped = await right(backingOff).catch((error: unknown) => error);
-      expect(capped).toMatchObject({ retryAfterSeconds: 900 - 31 });
-      clock.advance(32_000);
-      await expect(right(backingOff)).rejects.toMatchObject({ retryAfterSeconds: 900 - 63 });
-      clock.advance((900 - 63) * 1000);
+      // Thirteen failures and no lock: the owner is in after the capped wait.
+      await expect(right(backingOff)).rejects.toMatchObject({ retryAfterSeconds: 60 });
+      clock.advance(60_000);
       await expect(right(backingOff)).resolves.toMatchObject({ user: { email: "olga@example.com" } });
     });
 
     it("starts over after a successful login", async () => {
-      const backingOff = accountsWith(users, passwords, TEN_PER_15_MINUTES);
+      const backingOff = accountsWith(users, passwords, DEFAULT_LOGIN_LIMITS);
       await backingOff.signUp("olga@example.com", "olga-password-1", null);
       for (let i = 0; i < 5; i += 1) await wrong(backingOff).catch(() => null);
       clock.advance(1000);
       await expect(right(backingOff)).resolves.toBeDefined();
       for (let i = 0; i < 5; i += 1) await expect(wrong(backingOff)).rejects.toBeInstanceOf(InvalidCredentials);
       await expect(right(backingOff)).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    });
+
+    describe("an attacker cannot keep the administrator out", () => {
+      const OWNER = "2001:db8:ad:1::10";
+      const ATTACKERS = Array.from({ length: 40 }, (_, index) => `203.0.113.${index + 1}`);
+
+      /**
+       * Every attacker address tries the admin's account as often as the back-off lets anyone, for an hour and a half
+       * of simulated time, far more failures than any hard cap would allow.
+       */
+      const attackForNinetyMinutes = async (target: Accounts) => {
+        let failures = 0;
+        for (let second = 0; second < 90 * 60; second += 1) {
+          const attacker = ATTACKERS[second % ATTACKERS.length] ?? "";
+          const outcome = await wrong(target, attacker).catch((error: unknown) => error);
+          if (outcome instanceof InvalidCredentials) failures += 1;
+          clock.advance(1000);
+        }
+        return failures;
+      };
+
+      it("lets the owner in at once from a client they signed in from before, however long the attack", async () => {
+        const guarded = accountsWith(users, passwords, DEFAULT_LOGIN_LIMITS);
+        await guarded.signUp("olga@example.com", "olga-password-1", null);
+        await expect(right(guarded, OWNER)).resolves.toBeDefined();
+        const failures = await attackForNinetyMinutes(guarded);
+        // 5 at once, the ramp to the cap, then one a minute: under ASVS's 100 an hour, per account, from anywhere.
+        expect(failures).toBeGreaterThan(90);
+        expect(failures).toBeLessThanOrEqual(150);
+        compares.length = 0;
+        await expect(right(guarded, OWNER)).resolves.toMatchObject({ user: { email: "olga@example.com" } });
+        expect(compares).toHaveLength(1);
+      });
+
+      it("lets the owner in from a new client after at most the capped back-off", async () => {
+        const guarded = accountsWith(users, passwords, DEFAULT_LOGIN_LIMITS);
+        await guarded.signUp("olga@example.com", "olga-password-1", null);
+        await attackForNinetyMinutes(guarded);
+        // The worst moment: the account's back-off is at its cap and an attacker's failure was counted just now.
+        let capped = false;
+        for (let i = 0; i < 100 && !capped; i += 1) {
+          const outcome = await wrong(guarded, ATTACKERS[i % ATTACKERS.length]).catch((error: unknown) => error);
+          // Right after a counted failure, a refusal names the whole current delay.
+          if (outcome instanceof LoginThrottled) {
+            capped = outcome.scope === "account" && outcome.retryAfterSeconds === 60;
+            clock.advance(outcome.retryAfterSeconds * 1000);
+          }
+        }
+        expect(capped).toBe(true);
+        await expect(wrong(guarded, ATTACKERS[39])).rejects.toBeInstanceOf(InvalidCredentials);
+        const refused = await right(guarded, "198.51.100.200").catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(LoginThrottled);
+        const { retryAfterSeconds } = refused as LoginThrottled;
+        expect(retryAfterSeconds).toBe(DEFAULT_LOGIN_LIMITS.maxBackoffSeconds);
+        clock.advance(retryAfterSeconds * 1000);
+        await expect(right(guarded, "198.51.100.200")).resolves.toMatchObject({ user: { email: "olga@example.com" } });
+      });
+
+      it("stops one attacking client at its own limits before it can renew the account's back-off", async () => {
+        const guarded = accountsWith(users, passwords, DEFAULT_LOGIN_LIMITS);
+        await guarded.signUp("olga@example.com", "olga-password-1", null);
+        const attacker = ATTACKERS[0] ?? "";
+        for (let i = 0; i < DEFAULT_LOGIN_LIMITS.maxAttemptsPerAccount; i += 1) {
+          await wrong(guarded, attacker).catch(() => null);
+          clock.advance(100);
+        }
+        // From now on the attacker is refused for its own excess, before the account's back-off is touched.
+        for (let i = 0; i < 200; i += 1) {
+          await expect(wrong(guarded, attacker)).rejects.toBeInstanceOf(LoginThrottled);
+          clock.advance(600);
+        }
+        await expect(right(guarded, "198.51.100.201")).resolves.toMatchObject({ user: { email: "olga@example.com" } });
+      });
     });
   });
 

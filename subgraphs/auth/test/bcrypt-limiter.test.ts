@@ -1,5 +1,5 @@
 import { createBcryptLimiter } from "../src/bcrypt-limiter";
-import { PasswordWorkBusy } from "../src/errors";
+import { PasswordWorkBusy, PasswordWorkPending } from "../src/errors";
 
 interface Gate {
   promise: Promise<void>;
@@ -114,6 +114,87 @@ describe("bcrypt limiter", () => {
     // Still running long after its wait would have timed out.
     await jest.advanceTimersByTimeAsync(5000);
     slow.open();
+    await expect(second).resolves.toBe("second");
+  });
+
+  it("refuses at once a holder's second operation while its first is queued or running, and takes it again after", async () => {
+    const limiter = createBcryptLimiter({ concurrency: 1, queueTimeoutMs: 60_000 });
+    const other = gate();
+    const busy = limiter.run(() => other.promise, ["client:192.0.2.9"]);
+    const first = gate();
+    let firstRan = false;
+    const queued = limiter.run(async () => {
+      firstRan = true;
+      await first.promise;
+    }, ["account:flood@example.com", "client:203.0.113.7"]);
+    // Queued, not yet running: the same client (any account) and the same account (any client) are refused.
+    await expect(limiter.run(async () => "x", ["client:203.0.113.7"])).rejects.toBeInstanceOf(PasswordWorkPending);
+    await expect(
+      limiter.run(async () => "x", ["account:flood@example.com", "client:198.51.100.1"]),
+    ).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    other.open();
+    await busy;
+    await settle();
+    expect(firstRan).toBe(true);
+    await expect(limiter.run(async () => "x", ["client:203.0.113.7"])).rejects.toBeInstanceOf(PasswordWorkPending);
+    first.open();
+    await queued;
+    await expect(limiter.run(async () => "again", ["account:flood@example.com", "client:203.0.113.7"])).resolves.toBe(
+      "again",
+    );
+  });
+
+  it("keeps a flood from one holder from delaying another holder by more than one operation", async () => {
+    const limiter = createBcryptLimiter({ concurrency: 1, queueTimeoutMs: 60_000 });
+    const order: string[] = [];
+    const gates: Gate[] = [];
+    const task = (name: string) => async () => {
+      order.push(name);
+      const held = gate();
+      gates.push(held);
+      await held.promise;
+    };
+    const flood = Array.from({ length: 50 }, () =>
+      limiter.run(task("flood"), ["client:203.0.113.7"]).catch((error: unknown) => error),
+    );
+    const victim = limiter.run(task("victim"), ["client:198.51.100.20"]);
+    const refused = await Promise.all(flood.slice(1));
+    expect(refused.every((error) => error instanceof PasswordWorkPending)).toBe(true);
+    await settle();
+    expect(order).toEqual(["flood"]);
+    gates[0]?.open();
+    await settle();
+    expect(order).toEqual(["flood", "victim"]);
+    gates[1]?.open();
+    await victim;
+  });
+
+  it("frees a holder's place when its operation timed out in the queue or failed", async () => {
+    jest.useFakeTimers();
+    const limiter = createBcryptLimiter({ concurrency: 1, queueTimeoutMs: 1000 });
+    const holder = gate();
+    const first = limiter.run(() => holder.promise);
+    const late = limiter.run(async () => "late", ["client:203.0.113.7"]).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(1000);
+    await expect(late).resolves.toBeInstanceOf(PasswordWorkBusy);
+    holder.open();
+    await first;
+    await expect(
+      limiter.run(async () => {
+        throw new Error("bcrypt failed");
+      }, ["client:203.0.113.7"]),
+    ).rejects.toThrow("bcrypt failed");
+    await expect(limiter.run(async () => "free", ["client:203.0.113.7"])).resolves.toBe("free");
+  });
+
+  it("lets a holder have more at once when perHolder allows it", async () => {
+    const limiter = createBcryptLimiter({ concurrency: 1, queueTimeoutMs: 60_000, perHolder: 2 });
+    const holder = gate();
+    const first = limiter.run(() => holder.promise, ["client:203.0.113.7"]);
+    const second = limiter.run(async () => "second", ["client:203.0.113.7"]);
+    await expect(limiter.run(async () => "third", ["client:203.0.113.7"])).rejects.toBeInstanceOf(PasswordWorkPending);
+    holder.open();
+    await first;
     await expect(second).resolves.toBe("second");
   });
 });

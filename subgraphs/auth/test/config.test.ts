@@ -1,5 +1,6 @@
 import { ConfigError } from "@fedsession/runtime";
 import { readConfig } from "../src/config";
+import { DEFAULT_LOGIN_LIMITS } from "../src/login-guard";
 
 const variableOf = (env: Record<string, string>) => {
   try {
@@ -23,7 +24,7 @@ describe("auth configuration", () => {
       sessionCallTimeoutMs: 2000,
       bcryptCost: 12,
       bcryptLimits: { concurrency: 1, queueTimeoutMs: 10_000 },
-      loginLimits: { maxFailuresPerAccount: 10, maxFailuresPerIp: 100, windowSeconds: 900 },
+      loginLimits: DEFAULT_LOGIN_LIMITS,
       signUpLimits: { maxPerIp: 20, windowSeconds: 3600 },
       administrator: null,
       redis: null,
@@ -49,15 +50,38 @@ describe("auth configuration", () => {
     expect(variableOf({ BCRYPT_QUEUE_TIMEOUT_MS: "0" })).toBe("BCRYPT_QUEUE_TIMEOUT_MS");
   });
 
-  it("reads the login throttle limits and window, naming the variable of a bad one", () => {
+  it("reads the login back-off, attempt limits and window, naming the variable of a bad one", () => {
     expect(
-      readConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "5", LOGIN_MAX_FAILURES_PER_IP: "500", LOGIN_THROTTLE_WINDOW: "1h" })
-        .loginLimits,
-    ).toEqual({ maxFailuresPerAccount: 5, maxFailuresPerIp: 500, windowSeconds: 3600 });
-    expect(variableOf({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" })).toBe("LOGIN_MAX_FAILURES_PER_ACCOUNT");
-    expect(variableOf({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "101" })).toBe("LOGIN_MAX_FAILURES_PER_ACCOUNT");
+      readConfig({
+        LOGIN_BACKOFF_AFTER: "3",
+        LOGIN_MAX_BACKOFF: "2m",
+        LOGIN_MAX_FAILURES_PER_IP: "500",
+        LOGIN_MAX_ATTEMPTS_PER_IP: "900",
+        LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: "12",
+        LOGIN_THROTTLE_WINDOW: "1h",
+      }).loginLimits,
+    ).toEqual({
+      backoffAfterFailures: 3,
+      maxBackoffSeconds: 120,
+      maxFailuresPerIp: 500,
+      maxAttemptsPerIp: 900,
+      maxAttemptsPerAccount: 12,
+      windowSeconds: 3600,
+    });
+    expect(variableOf({ LOGIN_BACKOFF_AFTER: "0" })).toBe("LOGIN_BACKOFF_AFTER");
+    expect(variableOf({ LOGIN_BACKOFF_AFTER: "21" })).toBe("LOGIN_BACKOFF_AFTER");
+    expect(variableOf({ LOGIN_MAX_BACKOFF: "16m" })).toBe("LOGIN_MAX_BACKOFF");
+    expect(variableOf({ LOGIN_MAX_BACKOFF: "never" })).toBe("LOGIN_MAX_BACKOFF");
     expect(variableOf({ LOGIN_MAX_FAILURES_PER_IP: "many" })).toBe("LOGIN_MAX_FAILURES_PER_IP");
+    expect(variableOf({ LOGIN_MAX_ATTEMPTS_PER_IP: "0" })).toBe("LOGIN_MAX_ATTEMPTS_PER_IP");
+    expect(variableOf({ LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: "lots" })).toBe("LOGIN_MAX_ATTEMPTS_PER_ACCOUNT");
     expect(variableOf({ LOGIN_THROTTLE_WINDOW: "soon" })).toBe("LOGIN_THROTTLE_WINDOW");
+  });
+
+  it("refuses the retired per-account hard cap by name instead of silently ignoring it", () => {
+    expect(() => readConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "10" })).toThrow(
+      /LOGIN_MAX_FAILURES_PER_ACCOUNT: .*LOGIN_BACKOFF_AFTER and LOGIN_MAX_BACKOFF/,
+    );
   });
 
   it("reads the sign-up limit per IP and its window, naming the variable of a bad one", () => {

@@ -1,7 +1,11 @@
 import { connectTestRedis, TestClock, type TestRedis } from "@fedsession/testing";
 import {
+  accountClientAttemptsKey,
+  accountClientThrottleKey,
   accountThrottleKey,
+  ipAttemptsKey,
   ipThrottleKey,
+  knownClientKey,
   signUpThrottleKey,
   type Backoff,
   type LoginThrottle,
@@ -111,7 +115,7 @@ describe.each(harnesses)("login throttle contract (%s)", (_name, connect) => {
 
   it("counts attempts up to the back-off, then only once base·2^(n − after) has passed since the last counted one", async () => {
     const key = freshKey();
-    const backoff: Backoff = { afterAttempts: 2, baseMs: 200 };
+    const backoff: Backoff = { afterAttempts: 2, baseMs: 200, maxMs: MINUTES_15 };
     await expect(throttle.hit(key, MINUTES_15, backoff)).resolves.toMatchObject({ attempts: 1, waitMs: 0 });
     await expect(throttle.hit(key, MINUTES_15, backoff)).resolves.toMatchObject({ attempts: 2, waitMs: 0 });
     const early = await throttle.hit(key, MINUTES_15, backoff);
@@ -134,7 +138,7 @@ describe.each(harnesses)("login throttle contract (%s)", (_name, connect) => {
 
   it("lets exactly `after` of many concurrent attempts count and tells the rest to wait", async () => {
     const key = freshKey();
-    const backoff: Backoff = { afterAttempts: 5, baseMs: 1000 };
+    const backoff: Backoff = { afterAttempts: 5, baseMs: 1000, maxMs: MINUTES_15 };
     const results = await Promise.all(Array.from({ length: 20 }, () => throttle.hit(key, MINUTES_15, backoff)));
     const counted = results.filter((result) => result.waitMs === 0);
     expect(counted.map((result) => result.attempts).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
@@ -144,9 +148,50 @@ describe.each(harnesses)("login throttle contract (%s)", (_name, connect) => {
     }
   });
 
+  it("never asks for more than the back-off's longest delay, however many attempts were counted", async () => {
+    const key = freshKey();
+    const backoff: Backoff = { afterAttempts: 1, baseMs: 100, maxMs: 250 };
+    await expect(throttle.hit(key, MINUTES_15, backoff)).resolves.toMatchObject({ attempts: 1, waitMs: 0 });
+    for (const attempts of [2, 3, 4, 5]) {
+      const early = await throttle.hit(key, MINUTES_15, backoff);
+      expect(early.waitMs).toBeGreaterThan(0);
+      expect(early.waitMs).toBeLessThanOrEqual(250);
+      await harness.elapse(260);
+      await expect(throttle.hit(key, MINUTES_15, backoff)).resolves.toMatchObject({ attempts, waitMs: 0 });
+    }
+  });
+
+  it("peeks at a window's count without counting, and reads 0 when none is open", async () => {
+    const key = freshKey();
+    await expect(throttle.peek(key)).resolves.toBe(0);
+    await throttle.hit(key, 400);
+    await throttle.hit(key, 400);
+    await expect(throttle.peek(key)).resolves.toBe(2);
+    await expect(throttle.peek(key)).resolves.toBe(2);
+    await harness.outlast(400);
+    await expect(throttle.peek(key)).resolves.toBe(0);
+  });
+
+  it("keeps the per-client and known-client keys of an account in the account's slot, apart from its own counter", async () => {
+    const email = `slot${(sequence += 1)}@example.com`;
+    const client = "2001:db8:1:2::/64";
+    for (const key of [
+      accountClientThrottleKey(email, client),
+      knownClientKey(email, client),
+      accountClientAttemptsKey(email, client),
+    ]) {
+      expect(key.startsWith(`throttle:{account:${email}}:`)).toBe(true);
+      await throttle.hit(key, MINUTES_15);
+    }
+    await expect(throttle.peek(accountThrottleKey(email))).resolves.toBe(0);
+    expect(ipAttemptsKey(client)).toBe(`throttle:{ip:${client}}:attempts`);
+    await throttle.hit(ipThrottleKey(client), MINUTES_15);
+    await expect(throttle.peek(ipAttemptsKey(client))).resolves.toBe(0);
+  });
+
   it("never asks an attempt to wait past the end of the window", async () => {
     const key = freshKey();
-    const backoff: Backoff = { afterAttempts: 1, baseMs: 2 * MINUTES_15 };
+    const backoff: Backoff = { afterAttempts: 1, baseMs: 2 * MINUTES_15, maxMs: 4 * MINUTES_15 };
     await throttle.hit(key, MINUTES_15, backoff);
     const refused = await throttle.hit(key, MINUTES_15, backoff);
     expect(refused.waitMs).toBeGreaterThan(0);

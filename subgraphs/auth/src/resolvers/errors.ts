@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { SessionServiceUnavailable } from "@fedsession/session-client";
-import { AccountError, LoginThrottled, PasswordWorkBusy, SignUpThrottled } from "../errors";
+import { AccountError, LoginThrottled, PasswordWorkBusy, PasswordWorkPending, SignUpThrottled } from "../errors";
 import type { AuthContext } from "../context";
 import { AuthStoreUnavailable } from "../store/unavailable";
 
@@ -44,6 +44,14 @@ export function toGraphQLError(error: unknown, context: AuthContext): unknown {
     return new GraphQLError("The account store is unavailable; try again in a moment", {
       extensions: { code: "SESSION_STORE_UNAVAILABLE", http: { status: 503 } },
     });
+  }
+  if (error instanceof PasswordWorkPending) {
+    return new GraphQLError(
+      "A sign-in for this account or from this address is already in progress; try again shortly",
+      {
+        extensions: { code: "RATE_LIMITED", retryAfterSeconds: error.retryAfterSeconds },
+      },
+    );
   }
   if (error instanceof SessionServiceUnavailable) {
     context.logger.warn("session_service_unavailable", { reason: error.message });

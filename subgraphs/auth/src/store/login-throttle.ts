@@ -13,11 +13,13 @@ export interface ThrottleWindow {
 
 /**
  * Progressive back-off: once `afterAttempts` attempts are counted in a window, the next one is counted only
- * `baseMs · 2^(attempts − afterAttempts)` after the previous counted one (1 s, 2 s, 4 s … for a base of a second).
+ * `min(baseMs · 2^(attempts − afterAttempts), maxMs)` after the previous counted one (1 s, 2 s, 4 s … for a base of a
+ * second, never more than `maxMs`).
  */
 export interface Backoff {
   afterAttempts: number;
   baseMs: number;
+  maxMs: number;
 }
 
 /**
@@ -36,12 +38,26 @@ export interface LoginThrottle {
   forgive(key: string): Promise<void>;
   /** Ends the key's window. */
   reset(key: string): Promise<void>;
+  /** The attempts counted in the key's open window (0 when none is open); counts nothing. */
+  peek(key: string): Promise<number>;
 }
 
-/** Hash tags keep each counter in one cluster slot. */
+/**
+ * Hash tags keep each counter in one cluster slot. `client` is a client group (see client-group.ts): an IPv4 address
+ * or an IPv6 /64.
+ */
 export const accountThrottleKey = (email: string) => `throttle:{account:${email}}`;
-export const ipThrottleKey = (ip: string) => `throttle:{ip:${ip}}`;
-export const signUpThrottleKey = (ip: string) => `throttle:{signup:${ip}}`;
+/** Failures of one account from one client that has signed in to it before (see login-guard.ts). */
+export const accountClientThrottleKey = (email: string, client: string) => `throttle:{account:${email}}:from:${client}`;
+/** Present while `client` is one the account's owner signed in from (see login-guard.ts). */
+export const knownClientKey = (email: string, client: string) => `throttle:{account:${email}}:known:${client}`;
+/** Every attempt for one account from one client, successful or not. */
+export const accountClientAttemptsKey = (email: string, client: string) =>
+  `throttle:{account:${email}}:attempts:${client}`;
+export const ipThrottleKey = (client: string) => `throttle:{ip:${client}}`;
+/** Every attempt from one client, successful or not. */
+export const ipAttemptsKey = (client: string) => `throttle:{ip:${client}}:attempts`;
+export const signUpThrottleKey = (client: string) => `throttle:{signup:${client}}`;
 
 /** How long an attempt after `attempts` counted ones must wait since `lastAt`, capped by the window's end. */
 export function backoffWaitMs(
@@ -52,6 +68,7 @@ export function backoffWaitMs(
   resetInMs: number,
 ): number {
   if (backoff === undefined || attempts === 0 || attempts < backoff.afterAttempts) return 0;
-  const wait = lastAt + backoff.baseMs * 2 ** (attempts - backoff.afterAttempts) - now;
+  const delay = Math.min(backoff.baseMs * 2 ** (attempts - backoff.afterAttempts), backoff.maxMs);
+  const wait = lastAt + delay - now;
   return wait > 0 ? Math.min(Math.ceil(wait), resetInMs) : 0;
 }

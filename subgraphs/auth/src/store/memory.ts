@@ -72,5 +72,6 @@ export function createMemoryLoginThrottle(clock: () => Date): LoginThrottle {
     reset: async (key) => {
       windows.delete(key);
     },
+    peek: async (key) => live(key, clock().getTime())?.attempts ?? 0,
   };
 }

@@ -92,7 +92,8 @@ end`;
 
 /**
  * One hash per key: `attempts` and `last` (Redis server time of the last counted attempt, in ms, so replicas with
- * skewed clocks agree). Decides and counts in one atomic step: with a back-off (ARGV[2] after, ARGV[3] base ms), an
+ * skewed clocks agree). Decides and counts in one atomic step: with a back-off (ARGV[2] after, ARGV[3] base ms, ARGV[4]
+ * longest delay in ms), an
  * attempt that comes too soon is answered with its wait and not counted; otherwise HINCRBY, and PEXPIRE only when the
  * key has no TTL yet (a fresh window), so later hits never extend it. Returns {attempts, ms left, wait ms}.
  */
@@ -101,9 +102,10 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
 local ttl = redis.call('PTTL', KEYS[1])
-if #ARGV >= 3 and ttl > 0 and attempts >= tonumber(ARGV[2]) then
+if #ARGV >= 4 and ttl > 0 and attempts >= tonumber(ARGV[2]) then
   local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
-  local wait = last + tonumber(ARGV[3]) * 2 ^ (attempts - tonumber(ARGV[2])) - now
+  local delay = math.min(tonumber(ARGV[3]) * 2 ^ (attempts - tonumber(ARGV[2])), tonumber(ARGV[4]))
+  local wait = last + delay - now
   if wait > 0 then
     return {attempts, ttl, math.ceil(math.min(wait, ttl))}
   end
@@ -131,7 +133,9 @@ export function createRedisLoginThrottle(redis: RedisClient): LoginThrottle {
   return failuresAsUnavailable<LoginThrottle>(
     {
       hit: async (key, windowMs, backoff) => {
-        const backoffArguments = backoff ? [String(backoff.afterAttempts), String(backoff.baseMs)] : [];
+        const backoffArguments = backoff
+          ? [String(backoff.afterAttempts), String(backoff.baseMs), String(backoff.maxMs)]
+          : [];
         const [attempts, resetInMs, waitMs] = (await redis.eval(
           HIT,
           1,
@@ -146,6 +150,10 @@ export function createRedisLoginThrottle(redis: RedisClient): LoginThrottle {
       },
       reset: async (key) => {
         await redis.del(key);
+      },
+      peek: async (key) => {
+        const attempts = await redis.hget(key, "attempts");
+        return attempts === null ? 0 : Number(attempts);
       },
     },
     () => false,
