@@ -1,8 +1,18 @@
 import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".keys/**", "bench/results/**", "coverage/**"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      ".keys/**",
+      "bench/results/**",
+      "coverage/**",
+      "apps/web/dist/**",
+      "test/browser/screenshots/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,5 +33,9 @@ export default tseslint.config(
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
       ],
     },
+  },
+  {
+    files: ["apps/web/src/**/*.{ts,tsx}"],
+    ...reactHooks.configs.flat["recommended-latest"],
   },
 );

@@ -11,6 +11,7 @@ import { authorizationPlugin, prepareSupergraph } from "./authorization";
 import { clientInfo } from "./client-info";
 import { applyCors } from "./cors";
 import { etagPlugin } from "./etag";
+import { landingPagePlugin } from "./landing-page";
 import { operationLimitsRule } from "./limits";
 import { requestIdPlugin } from "./request-id";
 import type { SessionCache } from "./session-cache";
@@ -79,7 +80,13 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
     // Authorization first, so refused fields are nulled and their errors added before the ETag hashes the result.
-    plugins: [authorizationPlugin<GatewayContext>(policies), etagPlugin(), requestIdPlugin(), ...deps.plugins],
+    plugins: [
+      authorizationPlugin<GatewayContext>(policies),
+      etagPlugin(),
+      requestIdPlugin(),
+      landingPagePlugin(config.production),
+      ...deps.plugins,
+    ],
   });
   await server.start();
 
