@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { EnvReader, createLogger, runAsProcess, type Env, type StartedService } from "@fedsession/runtime";
-import { ensureWebBuild, WEB_APP_DIR } from "./build";
+import { buildWebApp, WEB_APP_DIR, WEB_DIST_DIR, webBuildIsStale } from "./build";
 import { startWebServer } from "./server";
 
 function webAddress(env: Env): { port: number; host: string } {
@@ -15,8 +15,11 @@ function webAddress(env: Env): { port: number; host: string } {
 
 /** The built app (built first when missing or older than its sources) with `/graphql` forwarded to the gateway. */
 export async function startWeb(env: Env, gatewayOrigin: string): Promise<StartedService> {
-  const distDir = await ensureWebBuild();
-  const running = await startWebServer({ distDir, gatewayOrigin, ...webAddress(env) });
+  if (await webBuildIsStale()) {
+    console.log("building the web app (apps/web/dist)…");
+    await buildWebApp();
+  }
+  const running = await startWebServer({ distDir: WEB_DIST_DIR, gatewayOrigin, ...webAddress(env) });
   return {
     url: `${running.url}/`,
     notes: [`web app: ${running.url}/ (Apollo Sandbox as the signed-in user: ${running.url}/graphql)`],
