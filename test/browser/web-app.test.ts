@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { RunningServer } from "@fedsession/runtime";
 import { ensureWebBuild } from "../../scripts/web/build";
 import { startWebServer } from "../../scripts/web/server";
+import { BrowserClient } from "../support/client";
 import { startStack, type Stack, type StoreKind } from "../support/stack";
 import { launchChromium, screenshot, scriptVisibleState, sessionCookies } from "./chromium";
 
@@ -268,6 +269,40 @@ describe("the web app in Chromium, two devices of one person (development stack)
       await page.getByRole("button", { name: "Sign in", exact: true }).click();
       expect(await alertText(page, /Too many attempts/)).toMatch(/^Too many attempts\. Try again in \d+ seconds?\.$/);
       await screenshot(page, "09-rate-limited");
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "an account disabled by an administrator lands on sign-in at its next action, and cannot sign in again",
+    async () => {
+      const { page } = phone;
+      const stack = (running as Running).stack;
+      const grace = new BrowserClient(stack.gatewayUrl);
+      const signUp = await grace.request(
+        `mutation { signUp(email: "grace@example.com", password: "compiler pioneer") { user { id } } }`,
+      );
+      const graceId = (signUp.body.data?.signUp as { user: { id: string } }).user.id;
+      await submitCredentials(page, "grace@example.com", "compiler pioneer", "Sign in");
+      await signOutButton(page).waitFor();
+
+      // The demo administrator of the in-memory stack (scripts/start.ts prints it).
+      const admin = new BrowserClient(stack.gatewayUrl);
+      await admin.request(
+        `mutation { login(email: "admin@example.com", password: "admin-password-1") { user { id } } }`,
+      );
+      const disabled = await admin.request(
+        `mutation ($id: ID!) { setUserDisabled(userId: $id, disabled: true) { id } }`,
+        {
+          id: graceId,
+        },
+      );
+      expect(disabled.body.errors).toBeUndefined();
+
+      await page.getByRole("link", { name: "Devices" }).click();
+      await page.getByRole("status").filter({ hasText: SESSION_ENDED }).waitFor();
+      await submitCredentials(page, "grace@example.com", "compiler pioneer", "Sign in");
+      expect(await alertText(page, /Invalid email or password/)).toBe("Invalid email or password");
     },
     STEP_TIMEOUT_MS,
   );
