@@ -3,16 +3,7 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  {
-    ignores: [
-      "**/node_modules/**",
-      ".keys/**",
-      "bench/results/**",
-      "coverage/**",
-      "apps/web/dist/**",
-      "test/browser/screenshots/**",
-    ],
-  },
+  { ignores: ["**/node_modules/**", ".keys/**", "bench/results/**", "coverage/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -34,6 +25,7 @@ export default tseslint.config(
       ],
     },
   },
+  { ignores: ["apps/web/dist/**"] },
   {
     files: ["apps/web/src/**/*.{ts,tsx}"],
     ...reactHooks.configs.flat["recommended-latest"],

@@ -54,6 +54,20 @@ function readOrigins(reader: EnvReader): Set<string> {
 
 const SUBGRAPH_URL_VARIABLES = { session: "SESSION_URL", auth: "AUTH_URL", documents: "DOCUMENTS_URL" } as const;
 
+function readSessionCache(reader: EnvReader): RedisConfig | null {
+  const setting = reader.string("SESSION_CACHE", "off");
+  if (setting === "off") return null;
+  if (setting !== "on") throw new ConfigError("SESSION_CACHE", `expected on or off, got "${setting}"`);
+  const redis = readRedisConfig(reader);
+  if (redis === null) {
+    throw new ConfigError(
+      "SESSION_CACHE",
+      "on needs REDIS_URL or REDIS_CLUSTER_NODES: evictions arrive by Redis pub/sub",
+    );
+  }
+  return redis;
+}
+
 /**
  * COOKIE_SAME_SITE=None lets a page on another site (Apollo Sandbox at studio.apollographql.com) send the session
  * cookie. Browsers accept None only with Secure, and in production it would leave CSRF prevention and the CORS list
@@ -68,20 +82,6 @@ function readSameSite(reader: EnvReader, production: boolean, secure: boolean): 
   if (value === "None" && !secure)
     throw new ConfigError("COOKIE_SAME_SITE", "browsers accept None only on Secure cookies: set COOKIE_SECURE=true");
   return value;
-}
-
-function readSessionCache(reader: EnvReader): RedisConfig | null {
-  const setting = reader.string("SESSION_CACHE", "off");
-  if (setting === "off") return null;
-  if (setting !== "on") throw new ConfigError("SESSION_CACHE", `expected on or off, got "${setting}"`);
-  const redis = readRedisConfig(reader);
-  if (redis === null) {
-    throw new ConfigError(
-      "SESSION_CACHE",
-      "on needs REDIS_URL or REDIS_CLUSTER_NODES: evictions arrive by Redis pub/sub",
-    );
-  }
-  return redis;
 }
 
 export function readConfig(env: Env): GatewayConfig {

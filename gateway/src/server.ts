@@ -11,7 +11,6 @@ import { authorizationPlugin, prepareSupergraph } from "./authorization";
 import { clientInfo } from "./client-info";
 import { applyCors } from "./cors";
 import { etagPlugin } from "./etag";
-import { landingPagePlugin } from "./landing-page";
 import { operationLimitsRule } from "./limits";
 import { requestIdPlugin } from "./request-id";
 import type { SessionCache } from "./session-cache";
@@ -32,7 +31,7 @@ export interface GatewayDependencies {
   /** Present when SESSION_CACHE=on. */
   sessionCache?: SessionCache;
   logger: Logger;
-  /** Extra Apollo plugins (the authorization plugin). */
+  /** Extra Apollo plugins (main.ts adds the landing page: Sandbox in development, none in production). */
   plugins: ApolloServerPlugin<GatewayContext>[];
 }
 
@@ -80,13 +79,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger),
     // Authorization first, so refused fields are nulled and their errors added before the ETag hashes the result.
-    plugins: [
-      authorizationPlugin<GatewayContext>(policies),
-      etagPlugin(),
-      requestIdPlugin(),
-      landingPagePlugin(config.production),
-      ...deps.plugins,
-    ],
+    plugins: [authorizationPlugin<GatewayContext>(policies), etagPlugin(), requestIdPlugin(), ...deps.plugins],
   });
   await server.start();
 
