@@ -1,10 +1,15 @@
 import { useState, type FormEvent } from "react";
-import { useMutation } from "@apollo/client/react";
-import { describeError } from "./errors";
-import { CHANGE_PASSWORD } from "./operations";
+import { useApolloClient, useMutation } from "@apollo/client/react";
+import { describeError, errorCodes } from "./errors";
+import { CHANGE_PASSWORD, ME } from "./operations";
+
+interface ChangePasswordProps {
+  onSessionEnded(): void;
+}
 
 /** The server gives this browser a new session cookie and ends every other session of the account. */
-export function ChangePassword() {
+export function ChangePassword({ onSessionEnded }: ChangePasswordProps) {
+  const client = useApolloClient();
   const [changePassword, state] = useMutation(CHANGE_PASSWORD);
   const [currentPassword, setCurrentPassword] = useState("");
   const [newPassword, setNewPassword] = useState("");
@@ -21,6 +26,14 @@ export function ChangePassword() {
       setNewPassword("");
       setDone(true);
     } catch (caught) {
+      // UNAUTHENTICATED here is either a wrong current password or a session that has ended: ask the server which.
+      if (errorCodes(caught).includes("UNAUTHENTICATED")) {
+        const me = await client.query({ query: ME, fetchPolicy: "network-only" }).then(
+          ({ data }) => data?.me,
+          () => undefined,
+        );
+        if (me === null) return onSessionEnded();
+      }
       setError(describeError(caught));
     }
   };

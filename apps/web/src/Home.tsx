@@ -72,7 +72,7 @@ export function Home({ user, onSignedOut, onSessionEnded }: HomeProps) {
         {view === "#/profile" && <Profile onSessionEnded={onSessionEnded} />}
         {view === "#/documents" && <Documents />}
         {view === "#/devices" && <Devices />}
-        {view === "#/password" && <ChangePassword />}
+        {view === "#/password" && <ChangePassword onSessionEnded={onSessionEnded} />}
       </main>
     </div>
   );
