@@ -1,4 +1,5 @@
 import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -23,5 +24,10 @@ export default tseslint.config(
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
       ],
     },
+  },
+  { ignores: ["apps/web/dist/**"] },
+  {
+    files: ["apps/web/src/**/*.{ts,tsx}"],
+    ...reactHooks.configs.flat["recommended-latest"],
   },
 );

@@ -1,12 +1,14 @@
 /**
- * `pnpm start`: the whole supergraph in one process for development — session, auth and documents subgraphs and
- * the gateway on their configured ports. Without REDIS_URL every store is in memory (development only).
+ * `pnpm start`: the whole supergraph in one process for development — session, auth and documents subgraphs, the
+ * gateway, and the web app with `/graphql` on its own origin, on their configured ports. Without REDIS_URL every
+ * store is in memory (development only). `pnpm dev:web` (`--dev`) serves the app from Vite's dev server instead.
  */
 import { ensureDevelopmentKeys, EnvReader } from "@fedsession/runtime";
 import { start as startAuth } from "../subgraphs/auth/src/main";
 import { start as startDocuments } from "../subgraphs/documents/src/main";
 import { start as startSession } from "../subgraphs/session/src/main";
 import { start as startGateway } from "../gateway/src/main";
+import { startWeb, startWebDevServer } from "./web/main";
 
 interface Started {
   name: string;
@@ -31,6 +33,9 @@ async function main(): Promise<void> {
     ] as const) {
       started.push({ name, ...(await start(process.env)) });
     }
+    const gatewayOrigin = new URL((started.at(-1) as Started).url).origin;
+    const startApp = process.argv.includes("--dev") ? startWebDevServer : startWeb;
+    started.push({ name: "web", ...(await startApp(process.env, gatewayOrigin)) });
   } catch (error) {
     await stopAll();
     throw error;
@@ -38,7 +43,7 @@ async function main(): Promise<void> {
   console.log("\nfedsession is running:");
   for (const service of started) console.log(`  ${service.name.padEnd(10)} ${service.url}`);
   for (const note of new Set(started.flatMap((service) => service.notes))) console.log(`  - ${note}`);
-  console.log("Open the gateway URL in a browser for Apollo Sandbox. Ctrl-C stops everything.\n");
+  console.log("Open the web app URL in a browser; the gateway URL opens Apollo Sandbox. Ctrl-C stops everything.\n");
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;

@@ -13,6 +13,8 @@ import type { OperationLimits } from "./limits";
 export interface CookieConfig {
   name: string;
   secure: boolean;
+  /** Lax (default): sent only to this site. None: also from other sites (Apollo's hosted Sandbox); development only. */
+  sameSite: "Lax" | "None";
 }
 
 export interface GatewayConfig {
@@ -83,6 +85,22 @@ function readSessionCache(reader: EnvReader): RedisConfig | null {
   return redis;
 }
 
+/**
+ * COOKIE_SAME_SITE=None lets a page on another site (Apollo Sandbox at studio.apollographql.com) send the session
+ * cookie. Browsers accept None only with Secure, and in production it would leave CSRF prevention and the CORS list
+ * as the only defence against cross-site requests, so it is a development setting.
+ */
+function readSameSite(reader: EnvReader, production: boolean, secure: boolean): CookieConfig["sameSite"] {
+  const value = reader.string("COOKIE_SAME_SITE", "Lax");
+  if (value !== "Lax" && value !== "None")
+    throw new ConfigError("COOKIE_SAME_SITE", `expected Lax or None, got "${value}"`);
+  if (value === "None" && production)
+    throw new ConfigError("COOKIE_SAME_SITE", "None is a development setting and is refused when NODE_ENV=production");
+  if (value === "None" && !secure)
+    throw new ConfigError("COOKIE_SAME_SITE", "browsers accept None only on Secure cookies: set COOKIE_SECURE=true");
+  return value;
+}
+
 export function readConfig(env: Env): GatewayConfig {
   const reader = new EnvReader(env);
   const production = reader.isProduction();
@@ -105,7 +123,11 @@ export function readConfig(env: Env): GatewayConfig {
     sessionServiceUrl: reader.url("SESSION_URL", "http://127.0.0.1:4001"),
     sessionLookupTimeoutMs: reader.integer("SESSION_LOOKUP_TIMEOUT_MS", 2000, { min: 50, max: 30_000 }),
     // The __Host- prefix makes browsers insist on Secure, Path=/ and no Domain, so only this origin can set it.
-    cookie: { name: secure ? "__Host-fedsession" : "fedsession", secure },
+    cookie: {
+      name: secure ? "__Host-fedsession" : "fedsession",
+      secure,
+      sameSite: readSameSite(reader, production, secure),
+    },
     trustedProxies: new Set(reader.list("TRUSTED_PROXIES")),
     corsOrigins: readOrigins(reader),
     limits: {

@@ -25,5 +25,5 @@ export function clearedSessionCookie(config: CookieConfig): string {
 }
 
 function attributes(config: CookieConfig): string[] {
-  return ["Path=/", "HttpOnly", "SameSite=Lax", ...(config.secure ? ["Secure"] : [])];
+  return ["Path=/", "HttpOnly", `SameSite=${config.sameSite}`, ...(config.secure ? ["Secure"] : [])];
 }

@@ -1,6 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-const ALLOWED_HEADERS = "content-type, authorization, apollo-require-preflight, x-apollo-operation-name, if-none-match";
+// What browsers send to the gateway: Apollo Client and Sandbox add apollographql-client-name/-version (client
+// awareness) and apollo-require-preflight or x-apollo-operation-name (CSRF prevention).
+const ALLOWED_HEADERS = [
+  "content-type",
+  "authorization",
+  "apollo-require-preflight",
+  "x-apollo-operation-name",
+  "apollographql-client-name",
+  "apollographql-client-version",
+  "if-none-match",
+].join(", ");
 
 /**
  * CORS for an allow-list of origins with credentials. Origins not on the list get no CORS headers at all, so the
@@ -21,6 +31,9 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, allowedOrig
     res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
     res.setHeader("access-control-allow-headers", ALLOWED_HEADERS);
     res.setHeader("access-control-max-age", "600");
+    // Chrome asks before a public site (Apollo's hosted Sandbox) calls a gateway on a private or loopback address.
+    if (req.headers["access-control-request-private-network"] === "true")
+      res.setHeader("access-control-allow-private-network", "true");
   }
   res.statusCode = allowed ? 204 : 403;
   res.end();

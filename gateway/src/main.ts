@@ -19,6 +19,7 @@ import {
   createSessionServiceClient,
 } from "@fedsession/session-client";
 import { readConfig } from "./config";
+import { landingPagePlugin } from "./landing-page";
 import { createGatewayServer } from "./server";
 import { SessionCache } from "./session-cache";
 import { gatewayWorkers, runPrimary } from "./workers";
@@ -51,7 +52,7 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
     verifyAccessToken: createAccessTokenVerifier({ jwks: publicKeys(keys, "session") }),
     sessionCache,
     logger,
-    plugins: [],
+    plugins: [landingPagePlugin(config.production)],
   });
   const running = await listen(
     gateway.handler,

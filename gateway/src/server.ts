@@ -35,7 +35,7 @@ export interface GatewayDependencies {
   /** Present when SESSION_CACHE=on. */
   sessionCache?: SessionCache;
   logger: Logger;
-  /** Extra Apollo plugins (the authorization plugin). */
+  /** Extra Apollo plugins (main.ts adds the landing page: Sandbox in development, none in production). */
   plugins: ApolloServerPlugin<GatewayContext>[];
 }
 

@@ -23,6 +23,12 @@ describe("the supergraph in production mode (NODE_ENV=production, Redis, product
     expect((await client.request(`{ me { id } }`)).body.data?.me).not.toBeNull();
   });
 
+  it("serves no landing page: a browser opening /graphql gets no Sandbox", async () => {
+    const response = await fetch(stack.gatewayUrl, { headers: { accept: "text/html" } });
+    expect(response.headers.get("content-type") ?? "").not.toMatch(/text\/html/);
+    expect(await response.text()).not.toMatch(/sandbox/i);
+  });
+
   it("refuses introspection", async () => {
     const result = await new BrowserClient(stack.gatewayUrl).request(`{ __schema { types { name } } }`);
     expect(result.status).toBe(400);
