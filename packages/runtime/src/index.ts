@@ -5,3 +5,4 @@ export * from "./keys";
 export * from "./log";
 export * from "./redis";
 export * from "./service";
+export * from "./replica-wait";

@@ -2,3 +2,4 @@ export * from "./clock";
 export * from "./redis";
 export * from "./redis-process";
 export * from "./redis-cluster";
+export * from "./redis-sentinel";
