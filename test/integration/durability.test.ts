@@ -53,7 +53,7 @@ describe("an acknowledged revocation survives a Redis crash", () => {
   afterAll(async () => {
     await stack?.stop();
     await redis?.kill();
-    await rm(dir, { recursive: true, force: true });    // ioredis leaves connect/command timers (at most connectTimeout, 2 s) from the crash running after a disconnect;
+    await rm(dir, { recursive: true, force: true }); // ioredis leaves connect/command timers (at most connectTimeout, 2 s) from the crash running after a disconnect;
     // let them lapse so the test worker exits cleanly (as in lookup-failure.test.ts).
     await new Promise((resolve) => setTimeout(resolve, 2100));
   });

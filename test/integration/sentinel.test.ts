@@ -171,7 +171,7 @@ describe("Redis Sentinel failover", () => {
   afterAll(async () => {
     await traffic?.stop();
     await stack?.stop();
-    await group?.stop();    // ioredis leaves connect/command timers (at most connectTimeout, 2 s) from the crash running after a disconnect;
+    await group?.stop(); // ioredis leaves connect/command timers (at most connectTimeout, 2 s) from the crash running after a disconnect;
     // let them lapse so the test worker exits cleanly (as in lookup-failure.test.ts).
     await new Promise((resolve) => setTimeout(resolve, 2100));
   });
