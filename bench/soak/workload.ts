@@ -336,6 +336,12 @@ export class Workload {
       this.record(outcome);
       if (reply === null || reply.errors.length > 0) return;
       session.lastUsed = sentAt;
+      // A password change signs the caller in afresh: a new cookie, and the old session ends with the others.
+      const renewed = sessionCookieFrom(reply);
+      if (renewed !== null) {
+        session.cookie = renewed;
+        session.createdAt = sentAt;
+      }
       if (typeof sent.next === "string") user.password = sent.next;
       for (const other of this.sessions.filter((each) => each.user === user && each !== session))
         this.forget(other, true);
