@@ -79,7 +79,7 @@ function readSessionCache(reader: EnvReader): RedisConfig | null {
   if (redis === null) {
     throw new ConfigError(
       "SESSION_CACHE",
-      "on needs REDIS_URL or REDIS_CLUSTER_NODES: evictions arrive by Redis pub/sub",
+      "on needs REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS: evictions arrive by Redis pub/sub",
     );
   }
   return redis;

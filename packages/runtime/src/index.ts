@@ -6,3 +6,4 @@ export * from "./log";
 export * from "./redis";
 export * from "./service";
 export * from "./response-cap";
+export * from "./replica-wait";

@@ -3,27 +3,88 @@ import { ConfigError, type EnvReader } from "./env";
 
 export type RedisClient = Redis | Cluster;
 
-export type RedisConfig =
-  | { kind: "single"; url: string; keyPrefix: string }
-  | { kind: "cluster"; nodes: { host: string; port: number }[]; keyPrefix: string };
+export interface RedisNode {
+  host: string;
+  port: number;
+}
 
-/** Reads REDIS_URL / REDIS_CLUSTER_NODES / REDIS_KEY_PREFIX; null means "use the in-memory stores". */
+/**
+ * WAIT after a write a client is told about: the write is acknowledged only once `replicas` replicas hold it, so a
+ * failover cannot promote a replica that never saw it (REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS).
+ */
+export interface ReplicaWait {
+  replicas: number;
+  timeoutMs: number;
+}
+
+export type RedisConfig =
+  | { kind: "single"; url: string; keyPrefix: string; replicaWait?: ReplicaWait }
+  | { kind: "cluster"; nodes: RedisNode[]; keyPrefix: string }
+  | {
+      kind: "sentinel";
+      /** Sentinel seeds; ioredis asks them for the current primary, and again after every failover. */
+      sentinels: RedisNode[];
+      /** The primary's name in the Sentinels' configuration (`sentinel monitor <name> …`). */
+      name: string;
+      password?: string;
+      sentinelPassword?: string;
+      keyPrefix: string;
+      replicaWait?: ReplicaWait;
+    };
+
+function readNodes(env: EnvReader, variable: string): RedisNode[] {
+  return env.list(variable).map((node) => {
+    const match = /^([^:]+):(\d+)$/.exec(node);
+    if (!match) throw new ConfigError(variable, `expected host:port entries, got "${node}"`);
+    return { host: match[1] as string, port: Number(match[2]) };
+  });
+}
+
+/**
+ * The WAIT must be shorter than the command timeout, or the client would give up on a WAIT that Redis still
+ * honours. Redis Cluster is refused: WAIT counts the replicas of the one node it runs on, not of the key's node.
+ */
+function readReplicaWait(env: EnvReader, clustered: boolean): ReplicaWait | undefined {
+  const replicas = env.integer("REDIS_WAIT_REPLICAS", 0, { min: 0, max: 16 });
+  if (replicas === 0) return undefined;
+  if (clustered) throw new ConfigError("REDIS_WAIT_REPLICAS", "is not supported with REDIS_CLUSTER_NODES");
+  return { replicas, timeoutMs: env.integer("REDIS_WAIT_TIMEOUT_MS", 500, { min: 10, max: 900 }) };
+}
+
+/**
+ * Reads REDIS_SENTINELS / REDIS_CLUSTER_NODES / REDIS_URL (first one set wins, in that order), REDIS_KEY_PREFIX and
+ * the WAIT settings; null means "use the in-memory stores".
+ */
 export function readRedisConfig(env: EnvReader): RedisConfig | null {
   const keyPrefix = env.string("REDIS_KEY_PREFIX", "fedsession:");
-  const clusterNodes = env.list("REDIS_CLUSTER_NODES");
-  if (clusterNodes.length > 0) {
-    const nodes = clusterNodes.map((node) => {
-      const match = /^([^:]+):(\d+)$/.exec(node);
-      if (!match) throw new ConfigError("REDIS_CLUSTER_NODES", `expected host:port entries, got "${node}"`);
-      return { host: match[1] as string, port: Number(match[2]) };
-    });
+  const sentinels = readNodes(env, "REDIS_SENTINELS");
+  if (sentinels.length > 0) {
+    const name = env.optional("REDIS_SENTINEL_NAME");
+    if (name === undefined) throw new ConfigError("REDIS_SENTINEL_NAME", "required with REDIS_SENTINELS");
+    const password = env.optional("REDIS_PASSWORD");
+    const sentinelPassword = env.optional("REDIS_SENTINEL_PASSWORD");
+    return {
+      kind: "sentinel",
+      sentinels,
+      name,
+      ...(password === undefined ? {} : { password }),
+      ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
+      keyPrefix,
+      ...withReplicaWait(readReplicaWait(env, false)),
+    };
+  }
+  const nodes = readNodes(env, "REDIS_CLUSTER_NODES");
+  if (nodes.length > 0) {
+    readReplicaWait(env, true);
     return { kind: "cluster", nodes, keyPrefix };
   }
   const url = env.optional("REDIS_URL");
   if (url === undefined) return null;
   if (!/^rediss?:\/\//.test(url)) throw new ConfigError("REDIS_URL", `expected redis:// or rediss://, got "${url}"`);
-  return { kind: "single", url, keyPrefix };
+  return { kind: "single", url, keyPrefix, ...withReplicaWait(readReplicaWait(env, false)) };
 }
+
+const withReplicaWait = (replicaWait: ReplicaWait | undefined) => (replicaWait === undefined ? {} : { replicaWait });
 
 /**
  * Fail fast rather than queue: a session lookup that waits on a dead Redis is worse than a quick 503, so
@@ -40,6 +101,12 @@ const FAIL_FAST: RedisOptions = {
   retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
 };
 
+/**
+ * A demoted primary answers writes with READONLY until the connection moves: reconnecting asks the Sentinels for
+ * the new primary (1: reconnect without resending, so the failed command fails once and the next one succeeds).
+ */
+const reconnectWhenDemoted = (error: Error) => (error.message.startsWith("READONLY") ? 1 : false);
+
 export function createRedisClient(config: RedisConfig): RedisClient {
   if (config.kind === "cluster") {
     return new Cluster(config.nodes, {
@@ -47,6 +114,21 @@ export function createRedisClient(config: RedisConfig): RedisClient {
       enableAutoPipelining: true,
       redisOptions: FAIL_FAST,
       clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    });
+  }
+  if (config.kind === "sentinel") {
+    return new Redis({
+      ...FAIL_FAST,
+      sentinels: config.sentinels,
+      name: config.name,
+      role: "master",
+      ...(config.password === undefined ? {} : { password: config.password }),
+      ...(config.sentinelPassword === undefined ? {} : { sentinelPassword: config.sentinelPassword }),
+      // Subscribes to the Sentinels' +switch-master, so a failover moves the connection at once.
+      failoverDetector: true,
+      sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+      reconnectOnError: reconnectWhenDemoted,
+      keyPrefix: config.keyPrefix,
     });
   }
   return new Redis(config.url, { ...FAIL_FAST, keyPrefix: config.keyPrefix });

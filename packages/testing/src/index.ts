@@ -3,3 +3,4 @@ export * from "./redis";
 export * from "./redis-process";
 export * from "./redis-cluster";
 export * from "./fault-proxy";
+export * from "./redis-sentinel";

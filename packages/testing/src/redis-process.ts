@@ -23,9 +23,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts a private redis-server on a free loopback port and waits until it answers PING. */
-export async function startRedisProcess(extraArgs: string[] = []): Promise<RedisProcess> {
-  const port = await freePort();
+/**
+ * Starts a private redis-server on a free loopback port (or `port`, to restart one where its clients expect it)
+ * and waits until it answers PING, which it does only once it has loaded its data files.
+ */
+export async function startRedisProcess(extraArgs: string[] = [], port?: number): Promise<RedisProcess> {
+  port ??= await freePort();
   const child = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],

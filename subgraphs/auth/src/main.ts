@@ -10,7 +10,9 @@ import {
   type Env,
   type Logger,
   closeRedisClient,
+  createReplicatedWriter,
   runAsProcess,
+  withReplicatedWrites,
   type StartedService,
 } from "@fedsession/runtime";
 import { createSessionServiceClient } from "@fedsession/session-client";
@@ -23,6 +25,7 @@ import { createSignUpGuard } from "./sign-up-guard";
 import { createAuthServer } from "./server";
 import { createMemoryLoginThrottle, createMemoryUserStore } from "./store/memory";
 import { createRedisLoginThrottle, createRedisUserStore } from "./store/redis";
+import type { UserStore } from "./store/user-store";
 
 const DEMO_USERS = [
   { label: "demo user", email: "alice@example.com", password: "alice-password-1", administrator: false },
@@ -50,11 +53,19 @@ async function provisionAccounts(accounts: Accounts, config: AuthConfig, inMemor
   return notes;
 }
 
+const USER_WRITES = ["create", "update", "modify"] as const satisfies readonly (keyof UserStore)[];
+
 export async function start(env: Env = process.env, logger: Logger = createLogger("auth")): Promise<StartedService> {
   const config = readConfig(env);
   const material = await loadKeyMaterial(new EnvReader(env));
   const redis = config.redis ? createRedisClient(config.redis) : null;
-  const users = redis ? createRedisUserStore(redis) : createMemoryUserStore();
+  // A password change or a disable must survive a failover as the sessions it ended do (REDIS_WAIT_REPLICAS).
+  const writer = config.redis && createReplicatedWriter(config.redis);
+  const users = redis
+    ? writer
+      ? withReplicatedWrites(createRedisUserStore(redis), createRedisUserStore(writer.client), USER_WRITES, writer)
+      : createRedisUserStore(redis)
+    : createMemoryUserStore();
   const clock = () => new Date();
   const throttle = redis ? createRedisLoginThrottle(redis) : createMemoryLoginThrottle(clock);
   const passwords = await createPasswords({
@@ -88,6 +99,7 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
     await running.close();
     await server.stop();
     if (redis) await closeRedisClient(redis);
+    if (writer) await closeRedisClient(writer.client);
   };
   try {
     const notes = [

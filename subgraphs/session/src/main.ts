@@ -8,7 +8,9 @@ import {
   type Env,
   type Logger,
   closeRedisClient,
+  createReplicatedWriter,
   runAsProcess,
+  withReplicatedWrites,
   type StartedService,
 } from "@fedsession/runtime";
 import { readConfig } from "./config";
@@ -19,19 +21,39 @@ import { withSessionEvents } from "./store/invalidating";
 import { createRedisSessionStore } from "./store/redis";
 import type { SessionStore } from "./store/session-store";
 
+const SESSION_WRITES = [
+  "create",
+  "delete",
+  "deleteByUser",
+  "updatePermissionsByUser",
+  "rotateRefresh",
+  "setData",
+] as const satisfies readonly (keyof SessionStore)[];
+
 export async function start(env: Env = process.env, logger: Logger = createLogger("session")): Promise<StartedService> {
   const config = readConfig(env);
   const material = await loadKeyMaterial(new EnvReader(env));
   const clock = () => new Date();
   const { maxSessionsPerUser } = config;
   const redis = config.redis && createRedisClient(config.redis);
+  const writer = config.redis && createReplicatedWriter(config.redis);
+  // Every write a caller is told about waits for the replicas (REDIS_WAIT_REPLICAS); the slide does not need to.
+  const replicated = (store: SessionStore) =>
+    writer
+      ? withReplicatedWrites(
+          store,
+          createRedisSessionStore(writer.client, { now: clock, maxSessionsPerUser }),
+          SESSION_WRITES,
+          writer,
+        )
+      : store;
   // With Redis, gateways may cache resolves; they learn of every ended or changed session from these events.
   const channel = `${config.redis?.keyPrefix ?? ""}${SESSION_EVENTS_CHANNEL}`;
   const publish = async (event: SessionEvent) => {
     await redis?.publish(channel, JSON.stringify(event));
   };
   const store: SessionStore = redis
-    ? withSessionEvents(createRedisSessionStore(redis, { now: clock, maxSessionsPerUser }), publish)
+    ? withSessionEvents(replicated(createRedisSessionStore(redis, { now: clock, maxSessionsPerUser })), publish)
     : createMemorySessionStore(clock, { maxSessionsPerUser });
   const stopHeartbeat = redis ? startHeartbeat(publish, logger) : () => {};
   const notes = redis ? [] : ["session store: in-memory (development only; sessions end when the process stops)"];
@@ -57,11 +79,13 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
         await running.close();
         await stop();
         if (redis) await closeRedisClient(redis);
+        if (writer) await closeRedisClient(writer.client);
       },
     };
   } catch (error) {
     stopHeartbeat();
     redis?.disconnect();
+    writer?.client.disconnect();
     throw error;
   }
 }
