@@ -80,7 +80,7 @@ describe("the web app in Chromium, two devices of one person (development stack)
   const newPassword = "difference engine";
 
   beforeAll(async () => {
-    running = await startAll("memory", { LOGIN_MAX_FAILURES_PER_ACCOUNT: "3" }, {});
+    running = await startAll("memory", { LOGIN_BACKOFF_AFTER: "3" }, {});
     laptop = await openDevice(running, LAPTOP);
     phone = await openDevice(running, PHONE);
   }, 180_000);
@@ -266,7 +266,7 @@ describe("the web app in Chromium, two devices of one person (development stack)
       await submitCredentials(page, email, password, "Sign in");
       expect(await alertText(page, /Invalid email or password/)).toBe("Invalid email or password");
       await screenshot(page, "08-wrong-password");
-      // LOGIN_MAX_FAILURES_PER_ACCOUNT=3 on this stack, and the wrong current password above counted as one.
+      // LOGIN_BACKOFF_AFTER=3 on this stack: after three failures the next attempt must wait.
       for (let attempt = 2; attempt <= 3; attempt++) {
         await page.getByRole("button", { name: "Sign in", exact: true }).click();
         await page.getByRole("button", { name: "Sign in", exact: true }).and(page.locator(":enabled")).waitFor();
