@@ -85,6 +85,8 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
       ...base,
       REDIS_URL: sessionRedisUrl,
       SESSION_PORT: String(sessionPort),
+      // Scenario B cycles 64 sessions of one account: above the default per-user cap of 50, which would end the oldest.
+      SESSIONS_PER_USER: "1000",
     });
     const [auth, documents] = await Promise.all([
       startChild("auth", "subgraphs/auth/src/main.ts", authPort as number, {
