@@ -304,7 +304,8 @@ async function countKeys(redis: Redis): Promise<Record<string, number>> {
   do {
     const [next, batch] = await redis.scan(cursor, "MATCH", `${KEY_PREFIX}*`, "COUNT", 1000);
     for (const key of batch) {
-      const kind = key.slice(KEY_PREFIX.length).split(/[:{]/)[0] as string;
+      // A client the owner signed in from is remembered for KNOWN_CLIENT_DAYS by design: not a leak.
+      const kind = key.includes(":known:") ? "known-client" : (key.slice(KEY_PREFIX.length).split(/[:{]/)[0] as string);
       counts[kind] = (counts[kind] ?? 0) + 1;
     }
     cursor = next;
