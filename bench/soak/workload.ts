@@ -12,6 +12,8 @@ interface Session {
   lastUsed: number;
   /** When the current access token was minted (TOKEN sessions). */
   tokenIssuedAt: number;
+  /** Refresh tokens traded so far: the store ends the session on the first refresh past its rotation limit. */
+  rotations: number;
   /** An action is in flight on it (or on its user, for user-wide revocations): nothing else picks it meanwhile. */
   busy: boolean;
 }
@@ -25,9 +27,13 @@ interface User {
   logins: number;
 }
 
-/** What a request's answer meant: what the user saw, and whether it broke a promise. */
 /** What a user sees when a session ended by its own lifetime: expected, not an error. */
 export const TIMED_OUT = "signed out: the session's lifetime had passed";
+/** What a user sees when a refresh is refused past the session's rotation limit: expected, not an error. */
+export const ROTATIONS_SPENT = "signed out: the session's refresh rotations were spent";
+
+/** Answers that end a session by design: what a user sees then is expected, not an error. */
+export const EXPECTED_SIGN_OUTS: ReadonlySet<string> = new Set([TIMED_OUT, ROTATIONS_SPENT]);
 
 export interface Outcome {
   action: string;
@@ -74,6 +80,8 @@ export class Workload {
   constructor(
     private readonly gateways: string[],
     private readonly lifetimes: { idleMs: number; absoluteMs: number; accessTokenMs: number },
+    /** The session service's refresh rotation limit for these lifetimes (`maxRotations`). */
+    private readonly maxRotations: number,
   ) {}
 
   /** Sign-ups attempted: one that failed after the account was stored (the session part failed) leaves the account. */
@@ -196,6 +204,7 @@ export class Workload {
       createdAt: sent,
       lastUsed: sent,
       tokenIssuedAt: sent,
+      rotations: 0,
       busy: false,
     });
   }
@@ -224,6 +233,7 @@ export class Workload {
       createdAt: sent,
       lastUsed: sent,
       tokenIssuedAt: sent,
+      rotations: 0,
       busy: false,
     });
   }
@@ -253,18 +263,28 @@ export class Workload {
     this.record(outcome);
   }
 
+  /**
+   * Trades the refresh token. Past the rotation limit the store must end the session instead: a refresh that
+   * still rotates then is a broken bound, and the sign-out it answers is expected.
+   */
   async refresh(): Promise<void> {
     await this.withSession("token", async (session) => {
       const sent = Date.now();
       const { reply, outcome } = await this.call("refresh", REFRESH, { token: session.refreshToken });
-      this.judgeSignedOut(session, outcome, isUnauthenticated(reply));
-      this.record(outcome);
       const pair = reply?.data?.refreshSession as { accessToken: string; refreshToken: string } | undefined;
+      const spent = session.rotations >= this.maxRotations;
+      if (spent && pair) outcome.violation = `a refresh past the rotation limit (${this.maxRotations}) rotated`;
+      if (spent && isUnauthenticated(reply)) {
+        outcome.seen = ROTATIONS_SPENT;
+        this.forget(session, false);
+      } else this.judgeSignedOut(session, outcome, isUnauthenticated(reply));
+      this.record(outcome);
       if (pair) {
         session.accessToken = pair.accessToken;
         session.refreshToken = pair.refreshToken;
         session.lastUsed = sent;
         session.tokenIssuedAt = sent;
+        session.rotations++;
       } else this.forget(session, false);
     });
   }
