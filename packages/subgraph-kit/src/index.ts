@@ -3,6 +3,7 @@ export * from "./authorization";
 export * from "./clock-tolerance";
 export * from "./conformance";
 export * from "./context-token";
+export * from "./date-time";
 export * from "./enforce-auth-directives";
 export * from "./headers";
 export * from "./identity";

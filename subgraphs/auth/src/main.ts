@@ -1,20 +1,17 @@
 import {
+  closeRedisClient,
   createLogger,
   createRedisClient,
-  EnvReader,
+  createReplicatedWriter,
   importSigningKey,
-  listen,
-  loadKeyMaterial,
   passwordPepper,
   publicKeys,
+  withReplicatedWrites,
   type Env,
   type Logger,
-  closeRedisClient,
-  createReplicatedWriter,
-  runAsProcess,
-  withReplicatedWrites,
   type StartedService,
 } from "@fedsession/runtime";
+import { runSubgraph, startSubgraph, type SubgraphDefinition } from "@fedsession/subgraph-host";
 import { createSessionServiceClient } from "@fedsession/session-client";
 import { ADMINISTRATOR_PERMISSIONS, createAccounts, SIGN_UP_PERMISSIONS, type Accounts } from "./accounts";
 import { createBcryptLimiter } from "./bcrypt-limiter";
@@ -22,7 +19,7 @@ import { readConfig, type AuthConfig } from "./config";
 import { createLoginGuard } from "./login-guard";
 import { createPasswords } from "./passwords";
 import { createSignUpGuard } from "./sign-up-guard";
-import { createAuthServer } from "./server";
+import { createAuthServer, SUBGRAPH_NAME } from "./server";
 import { createMemoryLoginThrottle, createMemoryUserStore } from "./store/memory";
 import { createRedisLoginThrottle, createRedisUserStore } from "./store/redis";
 import type { UserStore } from "./store/user-store";
@@ -55,65 +52,55 @@ async function provisionAccounts(accounts: Accounts, config: AuthConfig, inMemor
 
 const USER_WRITES = ["create", "update", "modify"] as const satisfies readonly (keyof UserStore)[];
 
-export async function start(env: Env = process.env, logger: Logger = createLogger("auth")): Promise<StartedService> {
-  const config = readConfig(env);
-  const material = await loadKeyMaterial(new EnvReader(env));
-  const redis = config.redis ? createRedisClient(config.redis) : null;
-  // A password change or a disable must survive a failover as the sessions it ended do (REDIS_WAIT_REPLICAS).
-  const writer = config.redis && createReplicatedWriter(config.redis);
-  const users = redis
-    ? writer
-      ? withReplicatedWrites(createRedisUserStore(redis), createRedisUserStore(writer.client), USER_WRITES, writer)
-      : createRedisUserStore(redis)
-    : createMemoryUserStore();
-  const clock = () => new Date();
-  const throttle = redis ? createRedisLoginThrottle(redis) : createMemoryLoginThrottle(clock);
-  const passwords = await createPasswords({
-    cost: config.bcryptCost,
-    pepper: passwordPepper(material),
-    limiter: createBcryptLimiter(config.bcryptLimits),
-  });
-  const guard = createLoginGuard(throttle, config.loginLimits);
-  const signUpGuard = createSignUpGuard(throttle, config.signUpLimits);
-  const sessions = createSessionServiceClient({
-    baseUrl: config.sessionUrl,
-    from: "auth",
-    signingKey: await importSigningKey(material, "auth"),
-    timeoutMs: config.sessionCallTimeoutMs,
-  });
-  const revocationEpoch = (userId: string) => sessions.revocationEpoch({ userId });
-  const accounts = createAccounts({ users, passwords, guard, signUpGuard, clock, revocationEpoch });
-  const server = await createAuthServer({
-    users,
-    accounts,
-    sessions,
-    gatewayJwks: publicKeys(material, "gateway"),
-    logger,
-    production: config.production,
-    clock,
-  });
-  const running = await listen(server.handler, config.port, config.host, (error) =>
-    logger.error("request_failed", { message: error instanceof Error ? error.message : String(error) }),
-  );
-  const close = async () => {
-    await running.close();
-    await server.stop();
-    if (redis) await closeRedisClient(redis);
-    if (writer) await closeRedisClient(writer.client);
-  };
-  try {
+export const authSubgraph: SubgraphDefinition<AuthConfig> = {
+  name: SUBGRAPH_NAME,
+  readConfig,
+  build: async ({ config, keys, logger, opened }) => {
+    const redis = config.redis && opened(createRedisClient(config.redis), closeRedisClient);
+    // A password change or a disable must survive a failover as the sessions it ended do (REDIS_WAIT_REPLICAS).
+    const writer = config.redis && createReplicatedWriter(config.redis);
+    if (writer) opened(writer.client, closeRedisClient);
+    const users = redis
+      ? writer
+        ? withReplicatedWrites(createRedisUserStore(redis), createRedisUserStore(writer.client), USER_WRITES, writer)
+        : createRedisUserStore(redis)
+      : createMemoryUserStore();
+    const clock = () => new Date();
+    const throttle = redis ? createRedisLoginThrottle(redis) : createMemoryLoginThrottle(clock);
+    const passwords = await createPasswords({
+      cost: config.bcryptCost,
+      pepper: passwordPepper(keys),
+      limiter: createBcryptLimiter(config.bcryptLimits),
+    });
+    const guard = createLoginGuard(throttle, config.loginLimits);
+    const signUpGuard = createSignUpGuard(throttle, config.signUpLimits);
+    const sessions = createSessionServiceClient({
+      baseUrl: config.sessionUrl,
+      from: "auth",
+      signingKey: await importSigningKey(keys, "auth"),
+      timeoutMs: config.sessionCallTimeoutMs,
+    });
+    const revocationEpoch = (userId: string) => sessions.revocationEpoch({ userId });
+    const accounts = createAccounts({ users, passwords, guard, signUpGuard, clock, revocationEpoch });
     const notes = [
       redis ? "auth store: Redis" : "auth store: in-memory (development only)",
-      ...(await provisionAccounts(accounts, config, redis === null)),
+      ...(await provisionAccounts(accounts, config, !redis)),
     ];
-    return { url: `${running.url}/graphql`, close, notes };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+    const server = await createAuthServer({
+      users,
+      accounts,
+      sessions,
+      gatewayJwks: publicKeys(keys, "gateway"),
+      logger,
+      production: config.production,
+      clock,
+    });
+    return { ...server, notes };
+  },
+};
+
+export function start(env: Env = process.env, logger: Logger = createLogger(SUBGRAPH_NAME)): Promise<StartedService> {
+  return startSubgraph(authSubgraph, env, logger);
 }
 
-if (require.main === module) {
-  const logger = createLogger("auth");
-  runAsProcess(() => start(process.env, logger), logger);
-}
+if (require.main === module) runSubgraph(authSubgraph);

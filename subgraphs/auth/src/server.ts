@@ -1,10 +1,9 @@
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { parse } from "graphql";
 import type { JSONWebKeySet } from "jose";
 import type { Logger } from "@fedsession/runtime";
+import { readSubgraphSchema } from "@fedsession/subgraph-host";
 import { createSubgraphServer } from "@fedsession/subgraph-kit";
 import DataLoader from "dataloader";
 import type { Accounts } from "./accounts";
@@ -17,7 +16,7 @@ import type { UserStore } from "./store/user-store";
 /** The name in supergraph.yaml, and the audience every gateway context for this subgraph carries. */
 export const SUBGRAPH_NAME = "auth";
 
-export const typeDefs = parse(readFileSync(path.resolve(__dirname, "../schema.graphql"), "utf8"));
+export const typeDefs = readSubgraphSchema(path.resolve(__dirname, ".."));
 
 export interface AuthServerDependencies {
   users: UserStore;

@@ -1,86 +1,48 @@
 import {
-  EnvReader,
+  closeRedisClient,
   createLogger,
   createRedisClient,
-  listen,
-  loadKeyMaterial,
   publicKeys,
   type Env,
   type Logger,
-  type RedisConfig,
-  closeRedisClient,
-  runAsProcess,
   type StartedService,
 } from "@fedsession/runtime";
-import { readConfig } from "./config";
-import { createDocumentsServer } from "./server";
-import type { DocumentStore } from "./store/document-store";
+import { runSubgraph, startSubgraph, type SubgraphDefinition, type SubgraphStartup } from "@fedsession/subgraph-host";
+import { readConfig, type DocumentsConfig } from "./config";
+import { createDocumentsServer, SUBGRAPH_NAME } from "./server";
 import { createMemoryDocumentStore } from "./store/memory";
 import { createRedisDocumentStore } from "./store/redis";
 
-interface OpenedStore {
-  store: DocumentStore;
-  note: string;
-  close(): Promise<void>;
-}
-
-function openStore(redis: RedisConfig | null): OpenedStore {
+/** The Redis store when configured, else the in-memory one; the note says which without the URL (it may hold a password). */
+function openStore({ redis }: DocumentsConfig, opened: SubgraphStartup<DocumentsConfig>["opened"]) {
   if (redis === null) {
-    return {
-      store: createMemoryDocumentStore(),
-      note: "documents store: in-memory (development only)",
-      close: async () => {},
-    };
+    return { store: createMemoryDocumentStore(), note: "documents store: in-memory (development only)" };
   }
-  const client = createRedisClient(redis);
-  // The URL may carry a password, so the note names only the topology and the prefix.
   const where = redis.kind === "cluster" ? `Redis Cluster (${redis.nodes.length} seed nodes)` : "Redis";
   return {
-    store: createRedisDocumentStore(client),
+    store: createRedisDocumentStore(opened(createRedisClient(redis), closeRedisClient)),
     note: `documents store: ${where}, key prefix "${redis.keyPrefix}"`,
-    close: async () => {
-      await closeRedisClient(client);
-    },
   };
 }
 
-export async function start(
-  env: Env = process.env,
-  logger: Logger = createLogger("documents"),
-): Promise<StartedService> {
-  const config = readConfig(env);
-  const keys = await loadKeyMaterial(new EnvReader(env));
-  const opened = openStore(config.redis);
-  try {
-    const documents = await createDocumentsServer({
-      store: opened.store,
+export const documentsSubgraph: SubgraphDefinition<DocumentsConfig> = {
+  name: SUBGRAPH_NAME,
+  readConfig,
+  build: async ({ config, keys, logger, opened }) => {
+    const { store, note } = openStore(config, opened);
+    const server = await createDocumentsServer({
+      store,
       maxDocumentsPerUser: config.maxDocumentsPerUser,
       gatewayJwks: publicKeys(keys, "gateway"),
       logger,
       production: config.production,
     });
-    const running = await listen(documents.handler, config.port, config.host, (error) =>
-      logger.error("unhandled_request_error", { message: error instanceof Error ? error.message : String(error) }),
-    ).catch(async (error: unknown) => {
-      await documents.stop();
-      throw error;
-    });
-    return {
-      url: `${running.url}/graphql`,
-      notes: [opened.note],
-      close: async () => {
-        await running.close();
-        await documents.stop();
-        await opened.close();
-      },
-    };
-  } catch (error) {
-    await opened.close();
-    throw error;
-  }
+    return { ...server, notes: [note] };
+  },
+};
+
+export function start(env: Env = process.env, logger: Logger = createLogger(SUBGRAPH_NAME)): Promise<StartedService> {
+  return startSubgraph(documentsSubgraph, env, logger);
 }
 
-if (require.main === module) {
-  const logger = createLogger("documents");
-  runAsProcess(() => start(process.env, logger), logger);
-}
+if (require.main === module) runSubgraph(documentsSubgraph);

@@ -1,15 +1,20 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import path from "node:path";
+import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { Logger } from "@fedsession/runtime";
+import { readSubgraphSchema } from "@fedsession/subgraph-host";
 import { createSubgraphServer, type SubgraphServerOptions } from "@fedsession/subgraph-kit";
 import type { DocumentsContext } from "./context";
 import { DEFAULT_MAX_DOCUMENTS_PER_USER } from "./limits";
 import { createDocumentLoaders } from "./loaders";
-import { buildDocumentsSchema } from "./schema";
+import { resolvers } from "./resolvers";
 import type { DocumentStore } from "./store/document-store";
 
 /** The name in supergraph.yaml, and so the audience every gateway context for this subgraph must carry. */
 export const SUBGRAPH_NAME = "documents";
+
+const typeDefs = readSubgraphSchema(path.resolve(__dirname, ".."));
 
 export interface DocumentsServerOptions {
   store: DocumentStore;
@@ -34,7 +39,7 @@ export async function createDocumentsServer(options: DocumentsServerOptions): Pr
   const generateId = options.generateId ?? randomUUID;
   const { server, handler } = await createSubgraphServer<DocumentsContext>({
     name: SUBGRAPH_NAME,
-    schema: buildDocumentsSchema(),
+    schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
     gatewayJwks: options.gatewayJwks,
     logger: options.logger,
     production: options.production,

@@ -1,21 +1,18 @@
 import { SESSION_EVENTS_CHANNEL, type SessionEvent } from "@fedsession/session-client";
 import {
+  closeRedisClient,
   createLogger,
   createRedisClient,
-  EnvReader,
-  listen,
-  loadKeyMaterial,
+  createReplicatedWriter,
+  withReplicatedWrites,
   type Env,
   type Logger,
-  closeRedisClient,
-  createReplicatedWriter,
-  runAsProcess,
-  withReplicatedWrites,
   type StartedService,
 } from "@fedsession/runtime";
-import { readConfig } from "./config";
+import { runSubgraph, startSubgraph, type SubgraphDefinition } from "@fedsession/subgraph-host";
+import { readConfig, type SessionConfig } from "./config";
 import { startHeartbeat } from "./heartbeat";
-import { createSessionServer } from "./server";
+import { createSessionServer, SUBGRAPH_NAME } from "./server";
 import { createMemorySessionStore } from "./store/memory";
 import { withSessionEvents } from "./store/invalidating";
 import { createRedisSessionStore } from "./store/redis";
@@ -30,37 +27,37 @@ const SESSION_WRITES = [
   "setData",
 ] as const satisfies readonly (keyof SessionStore)[];
 
-export async function start(env: Env = process.env, logger: Logger = createLogger("session")): Promise<StartedService> {
-  const config = readConfig(env);
-  const material = await loadKeyMaterial(new EnvReader(env));
-  const clock = () => new Date();
-  const { maxSessionsPerUser } = config;
-  const redis = config.redis && createRedisClient(config.redis);
-  const writer = config.redis && createReplicatedWriter(config.redis);
-  // Every write a caller is told about waits for the replicas (REDIS_WAIT_REPLICAS); the slide does not need to.
-  const replicated = (store: SessionStore) =>
-    writer
-      ? withReplicatedWrites(
-          store,
-          createRedisSessionStore(writer.client, { now: clock, maxSessionsPerUser }),
-          SESSION_WRITES,
-          writer,
-        )
-      : store;
-  // With Redis, gateways may cache resolves; they learn of every ended or changed session from these events.
-  const channel = `${config.redis?.keyPrefix ?? ""}${SESSION_EVENTS_CHANNEL}`;
-  const publish = async (event: SessionEvent) => {
-    await redis?.publish(channel, JSON.stringify(event));
-  };
-  const store: SessionStore = redis
-    ? withSessionEvents(replicated(createRedisSessionStore(redis, { now: clock, maxSessionsPerUser })), publish)
-    : createMemorySessionStore(clock, { maxSessionsPerUser });
-  const stopHeartbeat = redis ? startHeartbeat(publish, logger) : () => {};
-  const notes = redis ? [] : ["session store: in-memory (development only; sessions end when the process stops)"];
-  try {
-    const { handler, stop } = await createSessionServer({
+export const sessionSubgraph: SubgraphDefinition<SessionConfig> = {
+  name: SUBGRAPH_NAME,
+  readConfig,
+  build: async ({ config, keys, logger, opened }) => {
+    const clock = () => new Date();
+    const { maxSessionsPerUser } = config;
+    const redis = config.redis && opened(createRedisClient(config.redis), closeRedisClient);
+    const writer = config.redis && createReplicatedWriter(config.redis);
+    if (writer) opened(writer.client, closeRedisClient);
+    // Every write a caller is told about waits for the replicas (REDIS_WAIT_REPLICAS); the slide does not need to.
+    const replicated = (store: SessionStore) =>
+      writer
+        ? withReplicatedWrites(
+            store,
+            createRedisSessionStore(writer.client, { now: clock, maxSessionsPerUser }),
+            SESSION_WRITES,
+            writer,
+          )
+        : store;
+    // With Redis, gateways may cache resolves; they learn of every ended or changed session from these events.
+    const channel = `${config.redis?.keyPrefix ?? ""}${SESSION_EVENTS_CHANNEL}`;
+    const publish = async (event: SessionEvent) => {
+      await redis?.publish(channel, JSON.stringify(event));
+    };
+    const store: SessionStore = redis
+      ? withSessionEvents(replicated(createRedisSessionStore(redis, { now: clock, maxSessionsPerUser })), publish)
+      : createMemorySessionStore(clock, { maxSessionsPerUser });
+    if (redis) opened(startHeartbeat(publish, logger), (stopHeartbeat) => stopHeartbeat());
+    const server = await createSessionServer({
       store,
-      material,
+      material: keys,
       clock,
       logger,
       production: config.production,
@@ -68,29 +65,13 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
       absoluteTtlSeconds: config.absoluteTtlSeconds,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     });
-    const running = await listen(handler, config.port, config.host, (error) =>
-      logger.error("request_failed", { message: error instanceof Error ? error.message : String(error) }),
-    );
-    return {
-      url: `${running.url}/graphql`,
-      notes,
-      close: async () => {
-        stopHeartbeat();
-        await running.close();
-        await stop();
-        if (redis) await closeRedisClient(redis);
-        if (writer) await closeRedisClient(writer.client);
-      },
-    };
-  } catch (error) {
-    stopHeartbeat();
-    redis?.disconnect();
-    writer?.client.disconnect();
-    throw error;
-  }
+    const notes = redis ? [] : ["session store: in-memory (development only; sessions end when the process stops)"];
+    return { ...server, notes };
+  },
+};
+
+export function start(env: Env = process.env, logger: Logger = createLogger(SUBGRAPH_NAME)): Promise<StartedService> {
+  return startSubgraph(sessionSubgraph, env, logger);
 }
 
-if (require.main === module) {
-  const logger = createLogger("session");
-  runAsProcess(() => start(process.env, logger), logger);
-}
+if (require.main === module) runSubgraph(sessionSubgraph);

@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { parse } from "graphql";
 import { importSigningKey, publicKeys, type KeyMaterial, type Logger } from "@fedsession/runtime";
+import { readSubgraphSchema } from "@fedsession/subgraph-host";
 import { createSubgraphServer } from "@fedsession/subgraph-kit";
 import { createAudit } from "./audit";
 import type { SessionContext } from "./context";
@@ -13,7 +12,7 @@ import { createSessionService } from "./sessions";
 import type { SessionStore } from "./store/session-store";
 
 export const SUBGRAPH_NAME = "session";
-export const SCHEMA_PATH = path.resolve(__dirname, "../schema.graphql");
+const typeDefs = readSubgraphSchema(path.resolve(__dirname, ".."));
 
 export interface SessionServerOptions {
   store: SessionStore;
@@ -44,7 +43,6 @@ export async function createSessionServer(options: SessionServerOptions): Promis
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
   const audit = createAudit(options.logger);
-  const typeDefs = parse(await readFile(SCHEMA_PATH, "utf8"));
   const { server, handler } = await createSubgraphServer<SessionContext>({
     name: SUBGRAPH_NAME,
     schema: buildSubgraphSchema([{ typeDefs, resolvers }]),

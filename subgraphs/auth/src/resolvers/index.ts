@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper";
 import type { AuthContext } from "../context";
-import { DateTime } from "./DateTime";
+import { DateTime } from "@fedsession/subgraph-kit";
 import { Mutation } from "./Mutation";
 import { Query } from "./Query";
 import { User } from "./User";

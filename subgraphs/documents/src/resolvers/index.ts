@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper";
 import type { DocumentsContext } from "../context";
-import { DateTime } from "./DateTime";
+import { DateTime } from "@fedsession/subgraph-kit";
 import { Document } from "./Document";
 import { Mutation } from "./Mutation";
 import { Query } from "./Query";

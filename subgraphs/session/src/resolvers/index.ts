@@ -1,4 +1,4 @@
-import { DateTime } from "./DateTime";
+import { DateTime } from "@fedsession/subgraph-kit";
 import { JSONScalar } from "./JSON";
 import { JSONObject } from "./JSONObject";
 import { Mutation } from "./Mutation";

@@ -1,0 +1,2 @@
+export * from "./run-subgraph";
+export * from "./schema-file";
