@@ -14,8 +14,8 @@ function recordingSubgraph(events: string[], options: { failBuild?: boolean; por
       return { port: options.port ?? 0, host: "127.0.0.1" };
     },
     build: async ({ opened }) => {
-      opened("store", (name) => events.push(`released ${name}`));
-      opened("timer", (name) => events.push(`released ${name}`));
+      opened("store", (name) => void events.push(`released ${name}`));
+      opened("timer", (name) => void events.push(`released ${name}`));
       if (options.failBuild) throw new Error("schema did not build");
       return {
         handler: async (_req, res) => sendJson(res, 200, { ok: true }),
