@@ -65,8 +65,9 @@ export async function startChild(
   entry: string,
   port: number,
   env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
 ): Promise<ChildService> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve(REPO_ROOT, entry)], {
+  const child = spawn(process.execPath, ["--import", "tsx", ...nodeArgs, path.resolve(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
