@@ -17,13 +17,20 @@ export interface CookieConfig {
   sameSite: "Lax" | "None";
 }
 
+export interface SubgraphUrlOverride {
+  /** The subgraph's GraphQL endpoint. */
+  url: string;
+  /** SUBGRAPH_URL_<NAME>, or the older alias (SESSION_URL, AUTH_URL, DOCUMENTS_URL) that set it. */
+  variable: string;
+}
+
 export interface GatewayConfig {
   port: number;
   host: string;
   production: boolean;
   supergraphPath: string;
-  /** Overrides of the routing URLs composed into the supergraph, by subgraph name. */
-  subgraphUrls: Record<string, string>;
+  /** Overrides of the routing URLs composed into the supergraph, by subgraph name, with the variable that set each. */
+  subgraphUrls: Record<string, SubgraphUrlOverride>;
   sessionServiceUrl: string;
   /** Upper bound on the one session lookup per request; past it the request gets 503. */
   sessionLookupTimeoutMs: number;
@@ -69,7 +76,41 @@ function readOrigins(reader: EnvReader): Set<string> {
 /** Items assumed for a list field without @listSize: more than any list the project's subgraphs return unpaged. */
 const DEFAULT_LIST_SIZE = 100;
 
-const SUBGRAPH_URL_VARIABLES = { session: "SESSION_URL", auth: "AUTH_URL", documents: "DOCUMENTS_URL" } as const;
+export const SUBGRAPH_URL_PREFIX = "SUBGRAPH_URL_";
+/** The variables of the first three subgraphs, from before SUBGRAPH_URL_<NAME>; still read, as aliases. */
+const SUBGRAPH_URL_ALIASES = { session: "SESSION_URL", auth: "AUTH_URL", documents: "DOCUMENTS_URL" } as const;
+
+/** A bare origin means its /graphql (the project's subgraphs serve there); a URL with a path is the endpoint itself. */
+function graphqlEndpoint(reader: EnvReader, variable: string): string {
+  const url = new URL(reader.url(variable, ""));
+  return url.pathname === "/" ? new URL("/graphql", url).toString() : url.toString();
+}
+
+/**
+ * SUBGRAPH_URL_<NAME> for any subgraph (the name in capitals), and the three older aliases. An alias and the
+ * SUBGRAPH_URL_ variable of the same subgraph may both be set only to the same endpoint: which one should win is a
+ * guess a start-up should not make.
+ */
+function readSubgraphUrls(reader: EnvReader): Record<string, SubgraphUrlOverride> {
+  const overrides: Record<string, SubgraphUrlOverride> = {};
+  for (const variable of reader.namesStartingWith(SUBGRAPH_URL_PREFIX)) {
+    const name = variable.slice(SUBGRAPH_URL_PREFIX.length);
+    if (!/^[A-Z][A-Z0-9_]*$/.test(name)) {
+      throw new ConfigError(variable, "expected SUBGRAPH_URL_<NAME>, the subgraph's name in capital letters");
+    }
+    overrides[name.toLowerCase()] = { url: graphqlEndpoint(reader, variable), variable };
+  }
+  for (const [name, alias] of Object.entries(SUBGRAPH_URL_ALIASES)) {
+    if (reader.optional(alias) === undefined) continue;
+    const url = graphqlEndpoint(reader, alias);
+    const current = overrides[name];
+    if (current !== undefined && current.url !== url) {
+      throw new ConfigError(alias, `says ${url} but ${current.variable} says ${current.url}: set only one of them`);
+    }
+    overrides[name] ??= { url, variable: alias };
+  }
+  return overrides;
+}
 
 function readSessionCache(reader: EnvReader): RedisConfig | null {
   const setting = reader.string("SESSION_CACHE", "off");
@@ -108,11 +149,7 @@ export function readConfig(env: Env): GatewayConfig {
     reader.optional("COOKIE_SECURE") === undefined ? production : reader.optional("COOKIE_SECURE") === "true";
   if (production && !secure)
     throw new ConfigError("COOKIE_SECURE", "insecure cookies are refused when NODE_ENV=production");
-  const subgraphUrls: Record<string, string> = {};
-  for (const [name, variable] of Object.entries(SUBGRAPH_URL_VARIABLES)) {
-    const url = reader.optional(variable);
-    if (url !== undefined) subgraphUrls[name] = new URL("/graphql", reader.url(variable, url)).toString();
-  }
+  const subgraphUrls = readSubgraphUrls(reader);
   const maxBodyBytes = reader.integer("MAX_BODY_BYTES", 256 * 1024, { min: 1024, max: 64 * 1024 * 1024 });
   return {
     port: reader.port("GATEWAY_PORT", 4000),
@@ -120,7 +157,8 @@ export function readConfig(env: Env): GatewayConfig {
     production,
     supergraphPath: reader.string("SUPERGRAPH_PATH", path.resolve(__dirname, "../../supergraph.graphql")),
     subgraphUrls,
-    sessionServiceUrl: reader.url("SESSION_URL", "http://127.0.0.1:4001"),
+    // The session service's internal routes live beside its GraphQL endpoint, on the same origin.
+    sessionServiceUrl: new URL("/", subgraphUrls.session?.url ?? "http://127.0.0.1:4001").toString(),
     sessionLookupTimeoutMs: reader.integer("SESSION_LOOKUP_TIMEOUT_MS", 2000, { min: 50, max: 30_000 }),
     // The __Host- prefix makes browsers insist on Secure, Path=/ and no Domain, so only this origin can set it.
     cookie: {

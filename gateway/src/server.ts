@@ -23,6 +23,7 @@ import { createContextSigner } from "./context-signer";
 import { clearedSessionCookie } from "./cookies";
 import { createIdentityResolver, CredentialRefused, type RequestIdentity } from "./identity";
 import { SubgraphDataSource } from "./subgraph-data-source";
+import { checkSubgraphUrlOverrides, supergraphSubgraphNames } from "./subgraph-urls";
 
 export interface GatewayDependencies {
   config: GatewayConfig;
@@ -69,12 +70,18 @@ export async function createGatewayServer(deps: GatewayDependencies) {
   const { config, logger } = deps;
   // @apollo/gateway refuses links marked for: SECURITY; it plans without that purpose and the plugin enforces them.
   const { plannerSdl, policies } = prepareSupergraph(deps.supergraphSdl);
-  const costDirectives = collectCostDirectives(parse(deps.supergraphSdl));
+  const supergraph = parse(deps.supergraphSdl);
+  checkSubgraphUrlOverrides(config.subgraphUrls, supergraphSubgraphNames(supergraph));
+  const costDirectives = collectCostDirectives(supergraph);
   const gateway = new ApolloGateway({
     supergraphSdl: plannerSdl,
     buildService: ({ name, url }) =>
-      new SubgraphDataSource(name, config.subgraphUrls[name] ?? (url as string), config.cookie, logger, (sessionId) =>
-        deps.sessionCache?.evictSession(sessionId),
+      new SubgraphDataSource(
+        name,
+        config.subgraphUrls[name]?.url ?? (url as string),
+        config.cookie,
+        logger,
+        (sessionId) => deps.sessionCache?.evictSession(sessionId),
       ),
   });
   const server = new ApolloServer<GatewayContext>({

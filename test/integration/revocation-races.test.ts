@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   generateKeyMaterial,
   importSigningKey,
@@ -18,7 +19,9 @@ import {
   type Identity,
 } from "@fedsession/subgraph-kit";
 import { connectTestRedis, type TestRedis } from "@fedsession/testing";
-import { ADMINISTRATOR_PERMISSIONS, createAccounts, type Accounts } from "../../subgraphs/auth/src/accounts";
+import { createAccounts, type Accounts } from "../../subgraphs/auth/src/accounts";
+import { DEFAULT_SUPERGRAPH_PATH } from "../../subgraphs/auth/src/config";
+import { grantablePermissions } from "../../subgraphs/auth/src/permissions";
 import { createLoginGuard, DEFAULT_LOGIN_LIMITS } from "../../subgraphs/auth/src/login-guard";
 import { createPasswords } from "../../subgraphs/auth/src/passwords";
 import { createAuthServer } from "../../subgraphs/auth/src/server";
@@ -64,6 +67,8 @@ class Gate {
   }
 }
 
+/** Every permission the repository's supergraph lets an administrator grant. */
+const GRANTABLE = grantablePermissions(readFileSync(DEFAULT_SUPERGRAPH_PATH, "utf8"));
 const PASSWORD = "old-password-1";
 const NEW_PASSWORD = "new-password-2";
 const CLIENT = { ip: "203.0.113.9", userAgent: "race" };
@@ -157,6 +162,7 @@ describe.each(kinds)("revocation races (%s stores)", (_name, makeKind) => {
       signUpGuard: createSignUpGuard(throttle, DEFAULT_SIGN_UP_LIMITS),
       clock: () => new Date(),
       revocationEpoch: (userId) => sessionClient.revocationEpoch({ userId }),
+      grantablePermissions: GRANTABLE,
     });
     const auth = await createAuthServer({
       users: kind.users,
@@ -219,7 +225,7 @@ describe.each(kinds)("revocation races (%s stores)", (_name, makeKind) => {
   const admin: Identity = {
     authenticated: true,
     userId: "u-admin",
-    permissions: [...ADMINISTRATOR_PERMISSIONS],
+    permissions: GRANTABLE,
     sessionId: "A".repeat(22),
   };
   let count = 0;

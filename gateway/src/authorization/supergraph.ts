@@ -1,11 +1,5 @@
-import { Kind, parse, print, visit, type DirectiveNode, type DocumentNode } from "graphql";
-import {
-  collectAccessPolicies,
-  linkDirectives,
-  linkedDirectiveName,
-  type AccessPolicies,
-  type AuthDirectiveNames,
-} from "@fedsession/subgraph-kit";
+import { Kind, parse, print, visit, type DirectiveNode } from "graphql";
+import { supergraphAccessPolicies, type AccessPolicies } from "@fedsession/subgraph-kit";
 
 /** The specs this module enforces itself; @apollo/gateway refuses them while they are marked `for: SECURITY`. */
 const ENFORCED_SPECS = ["authenticated", "requiresScopes"] as const;
@@ -31,14 +25,6 @@ function withoutSecurityPurpose(directive: DirectiveNode): DirectiveNode {
   return { ...directive, arguments: directive.arguments?.filter((arg) => arg.name.value !== "for") };
 }
 
-export function authDirectiveNames(document: DocumentNode): AuthDirectiveNames {
-  const links = linkDirectives(document);
-  return {
-    authenticated: linkedDirectiveName(links, "authenticated", "authenticated"),
-    requiresScopes: linkedDirectiveName(links, "requiresScopes", "requiresScopes"),
-  };
-}
-
 /**
  * Splits a composed supergraph into what the planner accepts and what the gateway must enforce. Links of other
  * SECURITY features are left alone, so a supergraph needing a feature nobody enforces still fails to start.
@@ -49,7 +35,7 @@ export function authDirectiveNames(document: DocumentNode): AuthDirectiveNames {
  */
 export function prepareSupergraph(supergraphSdl: string): PreparedSupergraph {
   const document = parse(supergraphSdl);
-  const policies = collectAccessPolicies(document, authDirectiveNames(document));
+  const policies = supergraphAccessPolicies(document);
   const planner = visit(document, {
     SchemaDefinition: (node) => ({ ...node, directives: node.directives?.map(withoutSecurityPurpose) }),
     SchemaExtension: (node) => ({ ...node, directives: node.directives?.map(withoutSecurityPurpose) }),

@@ -56,6 +56,11 @@ export class EnvReader {
     return seconds;
   }
 
+  /** The names of the set (non-empty) variables that start with `prefix`, for families like SUBGRAPH_URL_<NAME>. */
+  namesStartingWith(prefix: string): string[] {
+    return Object.keys(this.env).filter((name) => name.startsWith(prefix) && this.optional(name) !== undefined);
+  }
+
   list(name: string): string[] {
     return (this.optional(name) ?? "")
       .split(",")

@@ -98,6 +98,32 @@ export function subgraphAuthDirectiveNames(document: DocumentNode): AuthDirectiv
   };
 }
 
+/**
+ * Names of @authenticated/@requiresScopes in a composed supergraph, where each is its own linked spec
+ * (`https://specs.apollo.dev/requiresScopes/v0.1`) rather than part of the federation link.
+ */
+export function supergraphAuthDirectiveNames(document: DocumentNode): AuthDirectiveNames {
+  const links = linkDirectives(document);
+  return {
+    authenticated: linkedDirectiveName(links, "authenticated", "authenticated"),
+    requiresScopes: linkedDirectiveName(links, "requiresScopes", "requiresScopes"),
+  };
+}
+
+/** What each type and field of a composed supergraph asks of the caller. */
+export function supergraphAccessPolicies(document: DocumentNode): AccessPolicies {
+  return collectAccessPolicies(document, supergraphAuthDirectiveNames(document));
+}
+
+/** Every scope some @requiresScopes names, sorted and without repeats. */
+export function requiredScopes(policies: AccessPolicies): string[] {
+  const scopes = new Set<string>();
+  for (const requirement of [...policies.fields.values(), ...policies.types.values()]) {
+    for (const group of requirement.scopes ?? []) for (const scope of group) scopes.add(scope);
+  }
+  return [...scopes].sort();
+}
+
 function scopesOf(directive: ConstDirectiveNode | DirectiveNode): string[][] {
   const argument = directive.arguments?.find((arg) => arg.name.value === "scopes");
   const value: unknown = argument ? valueFromASTUntyped(argument.value) : [];

@@ -9,19 +9,11 @@ import {
   WRONG_CURRENT_PASSWORD_MESSAGE,
 } from "./errors";
 import type { LoginGuard } from "./login-guard";
+import { SIGN_UP_PERMISSIONS } from "./permissions";
 import { passwordProblem } from "./password-policy";
 import type { Passwords } from "./passwords";
 import type { SignUpGuard } from "./sign-up-guard";
 import type { UserRecord, UserStore } from "./store/user-store";
-
-export const SIGN_UP_PERMISSIONS: readonly string[] = ["documents:read", "documents:write"];
-/** Every permission there is, in the order they are stored and shown. */
-export const ADMINISTRATOR_PERMISSIONS: readonly string[] = [
-  "documents:read",
-  "documents:write",
-  "sessions:admin",
-  "users:admin",
-];
 
 export interface AccountsOptions {
   users: UserStore;
@@ -31,6 +23,8 @@ export interface AccountsOptions {
   clock: () => Date;
   /** The user's revocation epoch in the session service, read before a password is checked (see login). */
   revocationEpoch: (userId: string) => Promise<string>;
+  /** Every permission there is, in the order they are stored and shown (see grantablePermissions). */
+  grantablePermissions: readonly string[];
   newId?: () => string;
 }
 
@@ -71,6 +65,7 @@ export interface Accounts {
   find(userId: string): Promise<UserRecord | null>;
   /** Creates the user, or resets an existing one's password and permissions; a disabled one stays disabled. */
   ensureUser(email: string, password: string, permissions: readonly string[]): Promise<UserRecord>;
+  /** Like ensureUser, with every grantable permission. */
   ensureAdministrator(email: string, password: string): Promise<UserRecord>;
 }
 
@@ -79,15 +74,15 @@ function assertPasswordAllowed(password: string, email: string): void {
   if (problem !== null) throw new AccountError("invalid-input", problem);
 }
 
-function canonicalPermissions(permissions: readonly string[]): string[] {
-  const unknown = permissions.filter((permission) => !ADMINISTRATOR_PERMISSIONS.includes(permission));
+function canonicalPermissions(permissions: readonly string[], grantable: readonly string[]): string[] {
+  const unknown = permissions.filter((permission) => !grantable.includes(permission));
   if (unknown.length > 0) {
     throw new AccountError(
       "invalid-input",
-      `Unknown permission ${unknown.map((permission) => `"${permission}"`).join(", ")}; use any of ${ADMINISTRATOR_PERMISSIONS.join(", ")}`,
+      `Unknown permission ${unknown.map((permission) => `"${permission}"`).join(", ")}; use any of ${grantable.join(", ")}`,
     );
   }
-  return ADMINISTRATOR_PERMISSIONS.filter((permission) => permissions.includes(permission));
+  return grantable.filter((permission) => permissions.includes(permission));
 }
 
 /**
@@ -106,6 +101,7 @@ export function createAccounts({
   signUpGuard,
   clock,
   revocationEpoch,
+  grantablePermissions,
   newId = randomUUID,
 }: AccountsOptions): Accounts {
   const createUser = async (
@@ -210,7 +206,7 @@ export function createAccounts({
       return stored;
     },
     setPermissions: async (userId, requested) => {
-      const permissions = canonicalPermissions(requested);
+      const permissions = canonicalPermissions(requested, grantablePermissions);
       let previous: string[] = [];
       const user = await users.modify(userId, (current) => {
         previous = current.permissions;
@@ -229,6 +225,6 @@ export function createAccounts({
     },
     find: (userId) => users.findById(userId),
     ensureUser,
-    ensureAdministrator: (email, password) => ensureUser(email, password, ADMINISTRATOR_PERMISSIONS),
+    ensureAdministrator: (email, password) => ensureUser(email, password, grantablePermissions),
   };
 }

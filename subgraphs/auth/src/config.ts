@@ -1,3 +1,4 @@
+import path from "node:path";
 import { ConfigError, EnvReader, readRedisConfig, type Env, type RedisConfig } from "@fedsession/runtime";
 import type { BcryptLimits } from "./bcrypt-limiter";
 import { normaliseEmail } from "./email";
@@ -15,6 +16,8 @@ export interface AuthConfig {
   port: number;
   host: string;
   production: boolean;
+  /** The composed supergraph, whose @requiresScopes scopes are the grantable permissions (SUPERGRAPH_PATH). */
+  supergraphPath: string;
   /** Base URL of the session service's internal API. */
   sessionUrl: string;
   /** Upper bound for one call to the session service, in milliseconds (SESSION_CALL_TIMEOUT_MS). */
@@ -71,6 +74,9 @@ function readAdministrator(env: EnvReader): AdministratorConfig | null {
   return { email: normalised, password };
 }
 
+/** The same file the gateway reads by default. */
+export const DEFAULT_SUPERGRAPH_PATH = path.resolve(__dirname, "../../../supergraph.graphql");
+
 const MAX_BACKOFF_BOUNDS = { min: 1, max: 15 * 60 };
 
 function readLoginLimits(env: EnvReader): LoginLimits {
@@ -98,7 +104,7 @@ function readLoginLimits(env: EnvReader): LoginLimits {
 /**
  * Reads and validates the auth service's environment once; every error names its variable.
  *
- * AUTH_PORT (4002), LISTEN_HOST (127.0.0.1), SESSION_URL (http://127.0.0.1:4001), SESSION_CALL_TIMEOUT_MS (2000,
+ * AUTH_PORT (4002), LISTEN_HOST (127.0.0.1), SUPERGRAPH_PATH (the repository's supergraph.graphql), SESSION_URL (http://127.0.0.1:4001), SESSION_CALL_TIMEOUT_MS (2000,
  * whole milliseconds so sub-second bounds are possible), BCRYPT_COST (12, 4-15), BCRYPT_CONCURRENCY (1, 1-16: bcrypt
  * operations at once, so a login storm leaves CPU to the other services), BCRYPT_QUEUE_TIMEOUT_MS (10000, 100-60000:
  * longest wait for a turn before the login is refused as busy), ADMIN_EMAIL + ADMIN_PASSWORD
@@ -123,6 +129,7 @@ export function readConfig(source: Env): AuthConfig {
     port: env.port("AUTH_PORT", 4002),
     host: env.string("LISTEN_HOST", "127.0.0.1"),
     production,
+    supergraphPath: env.string("SUPERGRAPH_PATH", DEFAULT_SUPERGRAPH_PATH),
     sessionUrl: env.url("SESSION_URL", "http://127.0.0.1:4001"),
     sessionCallTimeoutMs: env.integer("SESSION_CALL_TIMEOUT_MS", 2000, { min: 100, max: 60_000 }),
     bcryptCost: env.integer("BCRYPT_COST", 12, { min: 4, max: 15 }),

@@ -1,11 +1,10 @@
+export { createAccounts, type Accounts, type AccountsOptions, type PermissionChange } from "./accounts";
 export {
-  createAccounts,
-  ADMINISTRATOR_PERMISSIONS,
+  grantablePermissions,
+  PLATFORM_ADMIN_PERMISSIONS,
+  readGrantablePermissions,
   SIGN_UP_PERMISSIONS,
-  type Accounts,
-  type AccountsOptions,
-  type PermissionChange,
-} from "./accounts";
+} from "./permissions";
 export { createAudit, type Audit } from "./audit";
 export { createBcryptLimiter, DEFAULT_BCRYPT_LIMITS, type BcryptLimiter, type BcryptLimits } from "./bcrypt-limiter";
 export { readConfig, type AuthConfig, type AdministratorConfig } from "./config";

@@ -13,11 +13,12 @@ import {
 } from "@fedsession/runtime";
 import { runSubgraph, startSubgraph, type SubgraphDefinition } from "@fedsession/subgraph-host";
 import { createSessionServiceClient } from "@fedsession/session-client";
-import { ADMINISTRATOR_PERMISSIONS, createAccounts, SIGN_UP_PERMISSIONS, type Accounts } from "./accounts";
+import { createAccounts, type Accounts } from "./accounts";
 import { createBcryptLimiter } from "./bcrypt-limiter";
 import { readConfig, type AuthConfig } from "./config";
 import { createLoginGuard } from "./login-guard";
 import { createPasswords } from "./passwords";
+import { readGrantablePermissions, SIGN_UP_PERMISSIONS } from "./permissions";
 import { createSignUpGuard } from "./sign-up-guard";
 import { createAuthServer, SUBGRAPH_NAME } from "./server";
 import { createMemoryLoginThrottle, createMemoryUserStore } from "./store/memory";
@@ -30,7 +31,12 @@ const DEMO_USERS = [
 ] as const;
 
 /** Accounts that must exist once the service is up; returns the lines the start script prints about them. */
-async function provisionAccounts(accounts: Accounts, config: AuthConfig, inMemory: boolean): Promise<string[]> {
+async function provisionAccounts(
+  accounts: Accounts,
+  config: AuthConfig,
+  inMemory: boolean,
+  grantable: readonly string[],
+): Promise<string[]> {
   const notes: string[] = [];
   if (config.administrator) {
     await accounts.ensureAdministrator(config.administrator.email, config.administrator.password);
@@ -40,11 +46,7 @@ async function provisionAccounts(accounts: Accounts, config: AuthConfig, inMemor
   for (const demo of DEMO_USERS) {
     // A configured administrator replaces the demo one, whose password is public.
     if (demo.administrator && config.administrator) continue;
-    await accounts.ensureUser(
-      demo.email,
-      demo.password,
-      demo.administrator ? ADMINISTRATOR_PERMISSIONS : SIGN_UP_PERMISSIONS,
-    );
+    await accounts.ensureUser(demo.email, demo.password, demo.administrator ? grantable : SIGN_UP_PERMISSIONS);
     notes.push(`${demo.label}: ${demo.email} / ${demo.password}`);
   }
   return notes;
@@ -56,6 +58,8 @@ export const authSubgraph: SubgraphDefinition<AuthConfig> = {
   name: SUBGRAPH_NAME,
   readConfig,
   build: async ({ config, keys, logger, opened }) => {
+    // Read before anything is opened, so a missing supergraph leaves nothing to close.
+    const grantablePermissions = await readGrantablePermissions(config.supergraphPath);
     const redis = config.redis && opened(createRedisClient(config.redis), closeRedisClient);
     // A password change or a disable must survive a failover as the sessions it ended do (REDIS_WAIT_REPLICAS).
     const writer = config.redis && createReplicatedWriter(config.redis);
@@ -81,10 +85,18 @@ export const authSubgraph: SubgraphDefinition<AuthConfig> = {
       timeoutMs: config.sessionCallTimeoutMs,
     });
     const revocationEpoch = (userId: string) => sessions.revocationEpoch({ userId });
-    const accounts = createAccounts({ users, passwords, guard, signUpGuard, clock, revocationEpoch });
+    const accounts = createAccounts({
+      users,
+      passwords,
+      guard,
+      signUpGuard,
+      clock,
+      revocationEpoch,
+      grantablePermissions,
+    });
     const notes = [
       redis ? "auth store: Redis" : "auth store: in-memory (development only)",
-      ...(await provisionAccounts(accounts, config, !redis)),
+      ...(await provisionAccounts(accounts, config, !redis, grantablePermissions)),
     ];
     const server = await createAuthServer({
       users,

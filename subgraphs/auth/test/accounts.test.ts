@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { compare, getRounds } from "bcrypt";
 import { TestClock } from "@fedsession/testing";
-import { ADMINISTRATOR_PERMISSIONS, createAccounts, type Accounts } from "../src/accounts";
+import { createAccounts, type Accounts } from "../src/accounts";
 import { createBcryptLimiter } from "../src/bcrypt-limiter";
 import {
   AccountError,
@@ -29,6 +29,8 @@ const LIMITS: LoginLimits = {
 };
 const SIGN_UP_LIMITS = { maxPerIp: 3, windowSeconds: 60 };
 const IP = "198.51.100.4";
+/** What the repository's supergraph makes grantable (permissions.test.ts checks that derivation). */
+const GRANTABLE = ["documents:read", "documents:write", "sessions:admin", "users:admin"];
 
 /** Settles to what a rejection exposes (class, code, message), so tests can compare errors from different paths. */
 const failureOf = (promise: Promise<unknown>) =>
@@ -65,6 +67,7 @@ describe("accounts", () => {
       signUpGuard: createSignUpGuard(throttle, SIGN_UP_LIMITS),
       clock: clock.now,
       revocationEpoch: async () => "0",
+      grantablePermissions: GRANTABLE,
     });
   };
 
@@ -569,7 +572,7 @@ describe("accounts", () => {
     const created = await accounts.ensureAdministrator("Root@Example.com", "first-admin-password");
     expect(created).toMatchObject({
       email: "root@example.com",
-      permissions: [...ADMINISTRATOR_PERMISSIONS],
+      permissions: GRANTABLE,
       disabled: false,
     });
     await users.update({ ...created, permissions: ["documents:read"] });

@@ -1,5 +1,5 @@
 import { ConfigError } from "@fedsession/runtime";
-import { readConfig } from "../src/config";
+import { DEFAULT_SUPERGRAPH_PATH, readConfig } from "../src/config";
 import { DEFAULT_LOGIN_LIMITS } from "../src/login-guard";
 
 const variableOf = (env: Record<string, string>) => {
@@ -20,6 +20,7 @@ describe("auth configuration", () => {
       port: 4002,
       host: "127.0.0.1",
       production: false,
+      supergraphPath: DEFAULT_SUPERGRAPH_PATH,
       sessionUrl: "http://127.0.0.1:4001/",
       sessionCallTimeoutMs: 2000,
       bcryptCost: 12,

@@ -33,7 +33,10 @@ import {
 } from "@fedsession/subgraph-kit";
 import { connectTestRedis, TestClock, type TestRedis } from "@fedsession/testing";
 import type { JSONWebKeySet } from "jose";
-import { ADMINISTRATOR_PERMISSIONS, createAccounts, type Accounts } from "../src/accounts";
+import { readFileSync } from "node:fs";
+import { createAccounts, type Accounts } from "../src/accounts";
+import { DEFAULT_SUPERGRAPH_PATH } from "../src/config";
+import { grantablePermissions } from "../src/permissions";
 import { createBcryptLimiter, type BcryptLimiter } from "../src/bcrypt-limiter";
 import { createLoginGuard, DEFAULT_LOGIN_LIMITS, type LoginLimits } from "../src/login-guard";
 import { createPasswords, type Passwords } from "../src/passwords";
@@ -258,6 +261,7 @@ async function startService(options: {
     signUpGuard,
     clock: clock.now,
     revocationEpoch: (userId) => (options.sessions ?? sessions).revocationEpoch({ userId }),
+    grantablePermissions: GRANTABLE,
   });
   const sessions = new RecordingSessionService(clock);
   const server = await createAuthServer({
@@ -286,6 +290,9 @@ async function startService(options: {
   };
 }
 
+/** Every permission the repository's supergraph lets an administrator grant. */
+const GRANTABLE = grantablePermissions(readFileSync(DEFAULT_SUPERGRAPH_PATH, "utf8"));
+
 const identityOf = (user: UserRecord, sessionId = "session-of-test"): Identity => ({
   authenticated: true,
   userId: user.id,
@@ -295,7 +302,7 @@ const identityOf = (user: UserRecord, sessionId = "session-of-test"): Identity =
 const ADMIN: Identity = {
   authenticated: true,
   userId: "u-admin",
-  permissions: [...ADMINISTRATOR_PERMISSIONS],
+  permissions: GRANTABLE,
   sessionId: "s-admin",
 };
 
