@@ -59,7 +59,11 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
     config.port,
     config.host,
     (error) =>
-      logger.error("unhandled_request_error", { message: error instanceof Error ? error.message : String(error) }),
+      logger.error(
+        "unhandled_request_error",
+        { message: error instanceof Error ? error.message : String(error) },
+        error,
+      ),
     config.maxHeaderBytes,
     config.edge,
   );

@@ -4,7 +4,15 @@ import { randomUUID } from "node:crypto";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { parse } from "graphql";
 import type { JSONWebKeySet } from "jose";
-import { createGraphQLHttpHandler, responseCapPlugin, sendJson, type Logger } from "@fedsession/runtime";
+import {
+  createGraphQLHttpHandler,
+  currentRequestContext,
+  requestContextPlugin,
+  responseCapPlugin,
+  observeRequests,
+  sendJson,
+  type Logger,
+} from "@fedsession/runtime";
 import type { AccessTokenClaims, SessionServiceClient } from "@fedsession/session-client";
 import { isReservedHeader, maskUnexpectedErrors, type ContextSigningKey } from "@fedsession/subgraph-kit";
 import type { GatewayConfig } from "./config";
@@ -107,6 +115,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
       responseCapPlugin<GatewayContext>(config.maxResponseBytes, () => logger.warn("response_too_large", {})),
       etagPlugin(),
       requestIdPlugin(),
+      requestContextPlugin<GatewayContext>(),
       storeUnavailablePlugin(),
       ...deps.plugins,
     ],
@@ -130,7 +139,8 @@ export async function createGatewayServer(deps: GatewayDependencies) {
       "/.well-known/jwks.json": (_req, res) => sendJson(res, 200, jwksBody, { "cache-control": "public, max-age=300" }),
     },
     context: async (req, responseHeaders) => {
-      const requestId = randomUUID();
+      const requestContext = currentRequestContext();
+      const requestId = requestContext?.requestId ?? randomUUID();
       responseHeaders.append("x-request-id", requestId);
       let resolved: RequestIdentity;
       try {
@@ -141,6 +151,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
         throw error.graphQLError;
       }
       const { identity, clearCookie } = resolved;
+      if (requestContext && identity.authenticated) requestContext.sessionId = identity.sessionId;
       if (clearCookie) {
         responseHeaders.append("set-cookie", clearedSessionCookie(config.cookie));
         responseHeaders.append("cache-control", "no-store");
@@ -153,16 +164,19 @@ export async function createGatewayServer(deps: GatewayDependencies) {
   });
 
   return {
-    handler: async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-      if (applyCors(req, res, config.corsOrigins)) return;
-      if (stripReservedHeaders(req).authorizationHeaders > 1) {
-        // Like a duplicated session cookie: which credential was meant is ambiguous, so neither is used.
-        return sendJson(res, 400, {
-          errors: [{ message: "Send at most one Authorization header", extensions: { code: "BAD_REQUEST" } }],
-        });
-      }
-      return graphql(req, res);
-    },
+    // The gateway makes each request's id (a client's x-request-id is not trusted into the logs).
+    handler: observeRequests({ service: "gateway", logger, requestId: () => randomUUID() }, handle),
     stop: () => server.stop(),
   };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (applyCors(req, res, config.corsOrigins)) return;
+    if (stripReservedHeaders(req).authorizationHeaders > 1) {
+      // Like a duplicated session cookie: which credential was meant is ambiguous, so neither is used.
+      return sendJson(res, 400, {
+        errors: [{ message: "Send at most one Authorization header", extensions: { code: "BAD_REQUEST" } }],
+      });
+    }
+    return graphql(req, res);
+  }
 }

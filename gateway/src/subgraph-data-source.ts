@@ -1,7 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { GraphQLError } from "graphql";
 import type { GatewayGraphQLResponse, GatewayGraphQLRequestContext } from "@apollo/server-gateway-interface";
-import type { Logger } from "@fedsession/runtime";
+import { REQUEST_ID_HEADER, type Logger } from "@fedsession/runtime";
 import { parseSessionToken } from "@fedsession/session-client";
 import {
   CLEAR_SESSION_HEADER,
@@ -39,6 +39,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const headers = request.http?.headers;
     if (!headers) return;
     headers.set(GATEWAY_CONTEXT_HEADER, await context.signedContextFor(this.subgraphName));
+    headers.set(REQUEST_ID_HEADER, context.requestId);
     const identity = context.identity;
     if (identity?.authenticated) {
       headers.set(USER_ID_HEADER, identity.userId);

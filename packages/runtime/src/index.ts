@@ -3,6 +3,8 @@ export * from "./env";
 export * from "./http";
 export * from "./keys";
 export * from "./log";
+export * from "./request-context";
+export * from "./observe";
 export * from "./redis";
 export * from "./service";
 export * from "./response-cap";

@@ -26,7 +26,7 @@ export function runAsProcess(start: () => Promise<StartedService>, logger: Logge
       process.on("SIGTERM", shutdown);
     },
     (error: unknown) => {
-      logger.error("start_failed", { message: error instanceof Error ? error.message : String(error) });
+      logger.error("start_failed", { message: error instanceof Error ? error.message : String(error) }, error);
       process.exit(1);
     },
   );

@@ -4,6 +4,7 @@ import {
   type ContextSigningKey,
   type ServiceName,
 } from "@fedsession/subgraph-kit";
+import { requestIdHeaders } from "@fedsession/runtime";
 import {
   CREATE_SESSION_PATH,
   RESOLVE_SESSION_PATH,
@@ -54,7 +55,11 @@ export function createSessionServiceClient(options: SessionServiceClientOptions)
     try {
       response = await fetch(new URL(path, options.baseUrl), {
         method: "POST",
-        headers: { "content-type": "application/json", [SERVICE_TOKEN_HEADER]: await serviceToken() },
+        headers: {
+          "content-type": "application/json",
+          [SERVICE_TOKEN_HEADER]: await serviceToken(),
+          ...requestIdHeaders(),
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs),
       });

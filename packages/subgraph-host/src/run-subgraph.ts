@@ -84,7 +84,7 @@ export async function startSubgraph<TConfig extends ListenConfig>(
     });
     releases.push(() => built.stop());
     const running = await listen(built.handler, config.port, config.host, (error) =>
-      logger.error("request_failed", { message: error instanceof Error ? error.message : String(error) }),
+      logger.error("request_failed", { message: error instanceof Error ? error.message : String(error) }, error),
     );
     releases.push(() => running.close());
     return { url: `${running.url}/graphql`, notes: built.notes ?? [], close: () => releaseAll(releases) };

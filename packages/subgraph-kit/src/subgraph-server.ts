@@ -6,7 +6,11 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "gr
 import type { JSONWebKeySet } from "jose";
 import {
   createGraphQLHttpHandler,
+  currentRequestContext,
+  incomingRequestId,
+  requestContextPlugin,
   responseCapPlugin,
+  observeRequests,
   sendJson,
   type Logger,
   type ResponseHeaders,
@@ -80,10 +84,11 @@ export function maskUnexpectedErrors(logger: Logger) {
     if (original instanceof GraphQLError && isClientErrorStatus(original.extensions.http)) {
       return { message: formatted.message, extensions: { code: "BAD_REQUEST" } };
     }
-    logger.error("unexpected_error", {
-      message: original instanceof Error ? original.message : formatted.message,
-      path: formatted.path?.join("."),
-    });
+    logger.error(
+      "unexpected_error",
+      { message: original instanceof Error ? original.message : formatted.message, path: formatted.path?.join(".") },
+      original,
+    );
     return { message: "Internal server error", path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
   };
 }
@@ -109,6 +114,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
     // Traces are for Apollo's usage reporting, which this project does not use; they cost time on every request.
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
+      requestContextPlugin(),
       responseCapPlugin(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, () =>
         options.logger.warn("response_too_large", {}),
       ),
@@ -139,8 +145,14 @@ export async function createSubgraphServer<TContext extends BaseContext>(options
       const verified = verifiedRequests.get(request);
       // beforeBody ran for every request that reaches a context; anything else is a wiring mistake.
       if (!verified) throw new Error("request reached the context without a verified gateway context");
+      const requestContext = currentRequestContext();
+      if (requestContext && verified.identity.authenticated) requestContext.sessionId = verified.identity.sessionId;
       return attachIdentity(await options.context({ ...verified, request, responseHeaders }), verified.identity);
     },
   });
-  return { server, handler };
+  return {
+    server,
+    // Every log line of the request carries the gateway's request id, so one request reads across services.
+    handler: observeRequests({ service: options.name, logger: options.logger, requestId: incomingRequestId }, handler),
+  };
 }

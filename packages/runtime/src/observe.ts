@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "./log";
+import { runWithRequestContext, type RequestContext } from "./request-context";
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export interface ObserveOptions {
+  /** The service name on every request line. */
+  service: string;
+  logger: Logger;
+  /** The gateway makes a fresh id; a service behind it keeps the gateway's (see incomingRequestId). */
+  requestId: (req: IncomingMessage) => string;
+}
+
+/** Probes arrive every few seconds from every orchestrator: a line each would bury the requests people look for. */
+const PROBE_PATHS = new Set(["/health", "/ready"]);
+
+function pathOf(req: IncomingMessage): string {
+  const target = req.url ?? "/";
+  const query = target.indexOf("?");
+  return query === -1 ? target : target.slice(0, query);
+}
+
+/**
+ * Runs each request in its own request context (so every log line and outgoing call carries its id) and writes
+ * one `request` line when it ends: path without the query string (which may hold variables), status, duration.
+ */
+export function observeRequests(options: ObserveOptions, handler: RequestHandler): RequestHandler {
+  const { logger } = options;
+  return (req, res) => {
+    const context: RequestContext = { requestId: options.requestId(req) };
+    const path = pathOf(req);
+    if (!PROBE_PATHS.has(path)) {
+      const started = performance.now();
+      res.once("close", () => {
+        runWithRequestContext(context, () =>
+          logger.info("request", {
+            method: req.method,
+            path,
+            status: res.writableFinished ? res.statusCode : "aborted",
+            durationMs: Math.round((performance.now() - started) * 10) / 10,
+            operationType: context.operationType,
+          }),
+        );
+      });
+    }
+    return runWithRequestContext(context, () => handler(req, res));
+  };
+}
