@@ -3,7 +3,7 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".keys/**", "bench/results/**", "coverage/**"] },
+  { ignores: ["**/node_modules/**", ".keys/**", "bench/results/**", "coverage/**", "subgraphs/*/src/generated/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

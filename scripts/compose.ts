@@ -6,25 +6,17 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { composeServices } from "@apollo/composition";
 import { parse } from "graphql";
-import { parse as parseYaml } from "yaml";
+import { readSubgraphEntries, ROOT } from "./supergraph-config";
 
-const root = path.resolve(__dirname, "..");
-const configPath = path.join(root, "supergraph.yaml");
-const outputPath = path.join(root, "supergraph.graphql");
-
-interface SupergraphConfig {
-  subgraphs: Record<string, { routing_url: string; schema: { file: string } }>;
-}
+const outputPath = path.join(ROOT, "supergraph.graphql");
 
 async function compose(): Promise<string> {
-  const config = parseYaml(await readFile(configPath, "utf8")) as SupergraphConfig;
-  if (!config?.subgraphs || Object.keys(config.subgraphs).length === 0)
-    throw new Error(`${configPath}: no subgraphs listed`);
   const services = await Promise.all(
-    Object.entries(config.subgraphs).map(async ([name, subgraph]) => {
-      const file = path.resolve(root, subgraph.schema.file);
-      return { name, url: subgraph.routing_url, typeDefs: parse(await readFile(file, "utf8"), { noLocation: false }) };
-    }),
+    (await readSubgraphEntries()).map(async ({ name, routingUrl, schemaFile }) => ({
+      name,
+      url: routingUrl,
+      typeDefs: parse(await readFile(schemaFile, "utf8"), { noLocation: false }),
+    })),
   );
   const result = composeServices(services);
   if (result.errors) {

@@ -1,16 +1,11 @@
 import type { SessionTransport } from "@fedsession/session-client";
 import { requirePermission, requireUser } from "@fedsession/subgraph-kit";
 import type { AuthContext } from "../context";
+import type { MutationResolvers } from "../generated/graphql";
 import { AccountError, InvalidCredentials, LoginThrottled, SignUpThrottled } from "../errors";
 import { authPayload, signIn, type AuthPayload } from "../sign-in";
 import type { UserRecord } from "../store/user-store";
 import { toGraphQLError } from "./errors";
-
-interface SignInArguments {
-  email: string;
-  password: string;
-  transport: SessionTransport;
-}
 
 /** Failed and throttled attempts go to the audit log with their internal reason; the response never carries it. */
 function auditLoginFailure(error: unknown, context: AuthContext): void {
@@ -36,8 +31,8 @@ async function completeSignIn(
   return authPayload(signedIn);
 }
 
-export const Mutation = {
-  signUp: async (_parent: unknown, { email, password, transport }: SignInArguments, context: AuthContext) => {
+export const Mutation: MutationResolvers = {
+  signUp: async (_parent, { email, password, transport }, context) => {
     const { ip } = context.client;
     try {
       const user = await context.accounts.signUp(email, password, ip);
@@ -50,7 +45,7 @@ export const Mutation = {
     }
   },
 
-  login: async (_parent: unknown, { email, password, transport }: SignInArguments, context: AuthContext) => {
+  login: async (_parent, { email, password, transport }, context) => {
     try {
       const { user, revocationEpoch } = await context.accounts.login(email, password, context.client.ip);
       return await completeSignIn(context, user, transport, context.audit.loginSucceeded, revocationEpoch);
@@ -65,11 +60,7 @@ export const Mutation = {
    * so a thief holding an old cookie or token is out. Native apps (TOKEN transport) therefore must log in again
    * after a password change: their access and refresh tokens belonged to a session that is now revoked.
    */
-  changePassword: async (
-    _parent: unknown,
-    { currentPassword, newPassword }: { currentPassword: string; newPassword: string },
-    context: AuthContext,
-  ): Promise<boolean> => {
+  changePassword: async (_parent, { currentPassword, newPassword }, context) => {
     const caller = requireUser(context.identity);
     const { ip } = context.client;
     try {
@@ -95,11 +86,7 @@ export const Mutation = {
     }
   },
 
-  setUserPermissions: async (
-    _parent: unknown,
-    { userId, permissions }: { userId: string; permissions: string[] },
-    context: AuthContext,
-  ): Promise<UserRecord> => {
+  setUserPermissions: async (_parent, { userId, permissions }, context) => {
     const admin = requirePermission(context.identity, "users:admin");
     try {
       const { user, previous } = await context.accounts.setPermissions(userId, permissions);
@@ -119,11 +106,7 @@ export const Mutation = {
     }
   },
 
-  setUserDisabled: async (
-    _parent: unknown,
-    { userId, disabled }: { userId: string; disabled: boolean },
-    context: AuthContext,
-  ): Promise<UserRecord> => {
+  setUserDisabled: async (_parent, { userId, disabled }, context) => {
     const admin = requirePermission(context.identity, "users:admin");
     const { ip } = context.client;
     try {

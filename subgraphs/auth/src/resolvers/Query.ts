@@ -1,8 +1,7 @@
-import type { AuthContext } from "../context";
-import type { UserRecord } from "../store/user-store";
+import type { QueryResolvers } from "../generated/graphql";
 import { orUnavailable } from "./errors";
 
-export const Query = {
-  me: (_parent: unknown, _args: unknown, context: AuthContext): Promise<UserRecord | null> | null =>
+export const Query: QueryResolvers = {
+  me: (_parent, _args, context) =>
     context.identity.authenticated ? orUnavailable(context.users.load(context.identity.userId), context) : null,
 };

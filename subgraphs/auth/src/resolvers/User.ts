@@ -1,6 +1,7 @@
 import { GraphQLError } from "graphql";
 import { hasPermission } from "@fedsession/subgraph-kit";
 import type { AuthContext } from "../context";
+import type { UserResolvers } from "../generated/graphql";
 import type { UserRecord } from "../store/user-store";
 import { orUnavailable } from "./errors";
 
@@ -15,18 +16,17 @@ function assertMayReadPrivateFields(user: UserRecord, context: AuthContext): voi
   }
 }
 
-export const User = {
-  __resolveReference: (reference: { id: string }, context: AuthContext): Promise<UserRecord | null> =>
-    orUnavailable(context.users.load(reference.id), context),
-  email: (user: UserRecord, _args: unknown, context: AuthContext): string => {
+export const User: UserResolvers = {
+  __resolveReference: (reference, context) => orUnavailable(context.users.load(reference.id), context),
+  email: (user, _args, context) => {
     assertMayReadPrivateFields(user, context);
     return user.email;
   },
-  permissions: (user: UserRecord, _args: unknown, context: AuthContext): string[] => {
+  permissions: (user, _args, context) => {
     assertMayReadPrivateFields(user, context);
     return user.permissions;
   },
-  disabled: (user: UserRecord, _args: unknown, context: AuthContext): boolean => {
+  disabled: (user, _args, context) => {
     assertMayReadPrivateFields(user, context);
     return user.disabled;
   },

@@ -1,8 +1,7 @@
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper";
-import type { AuthContext } from "../context";
 import { DateTime } from "@fedsession/subgraph-kit";
+import type { Resolvers } from "../generated/graphql";
 import { Mutation } from "./Mutation";
 import { Query } from "./Query";
 import { User } from "./User";
 
-export const resolvers = { DateTime, Query, Mutation, User } satisfies GraphQLResolverMap<AuthContext>;
+export const resolvers: Resolvers = { DateTime, Query, Mutation, User };

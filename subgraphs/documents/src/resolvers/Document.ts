@@ -1,18 +1,17 @@
-import type { DocumentsContext } from "../context";
-import type { DocumentRecord } from "../store/document-store";
+import type { DocumentResolvers } from "../generated/graphql";
 import { findVisibleDocument } from "../visibility";
 
-export const Document = {
+export const Document: DocumentResolvers = {
   /** Same visibility as Query.document: the router gets null for a document this caller may not see. */
-  __resolveReference({ id }: { id: string }, context: DocumentsContext) {
+  __resolveReference({ id }, context) {
     return findVisibleDocument(context, id);
   },
 
-  owner(doc: DocumentRecord) {
-    return { __typename: "User", id: doc.ownerId };
+  owner(doc) {
+    return { id: doc.ownerId };
   },
 
-  createdAt(doc: DocumentRecord) {
+  createdAt(doc) {
     return new Date(doc.createdAt);
   },
 };

@@ -1,17 +1,11 @@
 import { requirePermission } from "@fedsession/subgraph-kit";
-import type { DocumentsContext } from "../context";
+import type { MutationCreateDocumentArgs, MutationResolvers } from "../generated/graphql";
 import { badUserInput, forbidden } from "../errors";
 import { BODY_MAX_CHARACTERS, TITLE_MAX_CHARACTERS, characterCount } from "../limits";
 import { DOCUMENTS_WRITE } from "../permissions";
 import type { DocumentRecord } from "../store/document-store";
 
-interface CreateDocumentArgs {
-  title: string;
-  body: string;
-  public: boolean | null;
-}
-
-function validateDocumentInput({ title, body }: CreateDocumentArgs): void {
+function validateDocumentInput({ title, body }: MutationCreateDocumentArgs): void {
   if (title.trim() === "" || characterCount(title) > TITLE_MAX_CHARACTERS) {
     throw badUserInput(`title must be 1 to ${TITLE_MAX_CHARACTERS} characters and not blank`, "title");
   }
@@ -20,12 +14,8 @@ function validateDocumentInput({ title, body }: CreateDocumentArgs): void {
   }
 }
 
-export const Mutation = {
-  async createDocument(
-    _parent: unknown,
-    args: CreateDocumentArgs,
-    { identity, store, loaders, clock, generateId, maxDocumentsPerUser }: DocumentsContext,
-  ) {
+export const Mutation: MutationResolvers = {
+  async createDocument(_parent, args, { identity, store, loaders, clock, generateId, maxDocumentsPerUser }) {
     const user = requirePermission(identity, DOCUMENTS_WRITE);
     validateDocumentInput(args);
     const doc: DocumentRecord = {
@@ -46,7 +36,7 @@ export const Mutation = {
     return doc;
   },
 
-  async deleteDocument(_parent: unknown, { id }: { id: string }, { identity, store, loaders }: DocumentsContext) {
+  async deleteDocument(_parent, { id }, { identity, store, loaders }) {
     const user = requirePermission(identity, DOCUMENTS_WRITE);
     const doc = await loaders.documentById.load(id);
     if (doc === null) return false;

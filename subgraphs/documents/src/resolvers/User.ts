@@ -1,17 +1,17 @@
-import type { DocumentsContext } from "../context";
-import { documentsPage, type PageArgs } from "./documents-page";
+import type { UserResolvers } from "../generated/graphql";
+import { documentsPage } from "./documents-page";
 
-interface UserReference {
+export interface UserReference {
   id: string;
 }
 
-export const User = {
-  __resolveReference({ id }: UserReference): UserReference {
+export const User: UserResolvers = {
+  __resolveReference({ id }) {
     return { id };
   },
 
   /** Users sharing the same page arguments in one request read each owner's page once (DataLoader). */
-  documents({ id }: UserReference, args: PageArgs, context: DocumentsContext) {
+  documents({ id }, args, context) {
     return documentsPage(id, args, context);
   },
 };

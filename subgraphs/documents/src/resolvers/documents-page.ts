@@ -3,12 +3,11 @@ import type { DocumentsContext } from "../context";
 import { badUserInput } from "../errors";
 import { DOCUMENTS_PAGE_MAX_FIRST } from "../limits";
 import { DOCUMENTS_READ } from "../permissions";
+import type { QueryDocumentsArgs } from "../generated/graphql";
 import type { DocumentRecord } from "../store/document-store";
 
-export interface PageArgs {
-  first: number | null;
-  after: string | null;
-}
+/** Query.documents and User.documents take the same paging arguments. */
+type PageArgs = QueryDocumentsArgs;
 
 /** Only the owner (with documents:read) sees their private documents; for anyone else a page holds public ones. */
 const seesPrivate = (identity: Identity, ownerId: string) =>
@@ -20,7 +19,7 @@ export async function documentsPage(
   { first, after }: PageArgs,
   { identity, loaders }: DocumentsContext,
 ): Promise<DocumentRecord[]> {
-  if (first === null || !Number.isInteger(first) || first < 1 || first > DOCUMENTS_PAGE_MAX_FIRST) {
+  if (typeof first !== "number" || !Number.isInteger(first) || first < 1 || first > DOCUMENTS_PAGE_MAX_FIRST) {
     throw badUserInput(`first must be from 1 to ${DOCUMENTS_PAGE_MAX_FIRST}`, "first");
   }
   const page = await loaders.documentsByOwner.load({

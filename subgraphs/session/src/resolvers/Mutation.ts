@@ -1,9 +1,7 @@
 import { GraphQLError } from "graphql";
 import { CLEAR_SESSION_HEADER, requirePermission, requireUser } from "@fedsession/subgraph-kit";
-import type { TokenPair } from "@fedsession/session-client";
-import type { SessionContext } from "../context";
+import type { MutationResolvers } from "../generated/graphql";
 import { isSessionId } from "../sessions";
-import type { JsonValue } from "../json";
 import { InvalidSessionData } from "../session-data";
 import type { SessionRecord } from "../store/session-store";
 import { findOwnSession } from "./own-session";
@@ -15,13 +13,13 @@ export const SESSIONS_ADMIN_PERMISSION = "sessions:admin";
 const invalidRefreshToken = () =>
   new GraphQLError("Refresh token is not valid", { extensions: { code: "UNAUTHENTICATED" } });
 
-export const Mutation = {
+export const Mutation: MutationResolvers = {
   /**
    * Anonymous callers get the clear header too, so a stale cookie the gateway could not resolve goes away. With both
    * a cookie and a bearer token the gateway resolves the token; its session ends and the cookie's is left alone
    * (ending it too would be a second logout the caller did not ask for; keeping the cookie keeps its session usable).
    */
-  logout: async (_parent: unknown, _args: unknown, context: SessionContext): Promise<boolean> => {
+  logout: async (_parent, _args, context) => {
     const { identity, sessions, responseHeaders, audit, client } = context;
     let ended: SessionRecord | null = null;
     if (identity.authenticated) {
@@ -34,7 +32,7 @@ export const Mutation = {
   },
 
   /** False for an id that is unknown or someone else's: the answer never reveals which. */
-  revokeSession: async (_parent: unknown, { id }: { id: string }, context: SessionContext): Promise<boolean> => {
+  revokeSession: async (_parent, { id }, context) => {
     const user = requireUser(context.identity);
     if (!isSessionId(id)) {
       throw new GraphQLError("id is not a session id (22 characters of A-Z a-z 0-9 _ -)", {
@@ -53,7 +51,7 @@ export const Mutation = {
     return true;
   },
 
-  revokeOtherSessions: async (_parent: unknown, _args: unknown, context: SessionContext): Promise<number> => {
+  revokeOtherSessions: async (_parent, _args, context) => {
     const user = requireUser(context.identity);
     const count = await orUnavailable(context.sessions.revokeForUser(user.userId, user.sessionId));
     context.audit("user_sessions_revoked", {
@@ -67,11 +65,7 @@ export const Mutation = {
   },
 
   /** Administrators end every session of any user; a FORBIDDEN caller learns nothing about the user. */
-  revokeUserSessions: async (
-    _parent: unknown,
-    { userId }: { userId: string },
-    context: SessionContext,
-  ): Promise<number> => {
+  revokeUserSessions: async (_parent, { userId }, context) => {
     const admin = requirePermission(context.identity, SESSIONS_ADMIN_PERMISSION);
     const count = await orUnavailable(context.sessions.revokeForUser(userId, null));
     if (userId === admin.userId) context.responseHeaders.append(CLEAR_SESSION_HEADER, "1");
@@ -80,11 +74,7 @@ export const Mutation = {
   },
 
   /** Anonymous by design: a native app refreshes exactly when its access token no longer signs it in. */
-  refreshSession: async (
-    _parent: unknown,
-    { refreshToken }: { refreshToken: string },
-    { sessions, audit, client }: SessionContext,
-  ): Promise<TokenPair> => {
+  refreshSession: async (_parent, { refreshToken }, { sessions, audit, client }) => {
     const result = await orUnavailable(sessions.refresh(refreshToken));
     if (result.outcome === "invalid") throw invalidRefreshToken();
     const fields = { userId: result.record.userId, sessionId: result.record.id, ip: client.ip };
@@ -93,14 +83,11 @@ export const Mutation = {
       throw invalidRefreshToken();
     }
     audit("refresh_rotated", fields);
-    return result.tokens;
+    // The internal protocol carries the expiry as an ISO string; the DateTime field takes a Date.
+    return { ...result.tokens, accessTokenExpiresAt: new Date(result.tokens.accessTokenExpiresAt) };
   },
 
-  setSessionData: async (
-    _parent: unknown,
-    { key, value }: { key: string; value?: JsonValue },
-    { identity, sessions }: SessionContext,
-  ): Promise<SessionRecord> => {
+  setSessionData: async (_parent, { key, value }, { identity, sessions }) => {
     const user = requireUser(identity);
     let record: SessionRecord | null;
     try {
