@@ -1,8 +1,11 @@
-# One image for the four services and the web app; docker-compose.yml picks the service with the command.
-FROM node:20-bookworm-slim
-WORKDIR /app
-ENV NODE_ENV=production
+# One image for the gateway, the subgraphs and the web app's server; docker-compose.yml picks the process with the
+# command (`node <service>/main.js`). `deps` installs the production dependencies only, `build` compiles
+# (`pnpm build`: one JavaScript bundle per service, see scripts/build.ts), and the runtime stage holds node, those
+# dependencies and the compiled tree: no pnpm, no tsx, no TypeScript, no dev dependency.
+FROM node:20-bookworm-slim AS manifests
 RUN npm install --global pnpm@10.34.9
+WORKDIR /src
+# Every workspace package's manifest: the frozen install checks them all against pnpm-lock.yaml.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
 COPY gateway/package.json gateway/
 COPY subgraphs/session/package.json subgraphs/session/
@@ -13,11 +16,26 @@ COPY packages/subgraph-kit/package.json packages/subgraph-kit/
 COPY packages/session-client/package.json packages/session-client/
 COPY packages/testing/package.json packages/testing/
 COPY apps/web/package.json apps/web/
-# tsx runs the TypeScript sources directly, so the dev dependencies are part of the runtime image.
-RUN pnpm install --frozen-lockfile --prod=false
+
+FROM manifests AS deps
+# Hoisted: one flat node_modules at the root, where every bundle finds its npm packages. The bundles inline the
+# workspace packages, so their links (to folders holding only a package.json here) are dropped.
+RUN pnpm install --frozen-lockfile --prod --config.node-linker=hoisted && rm -rf node_modules/@fedsession
+
+FROM manifests AS build
+RUN pnpm install --frozen-lockfile
 COPY . .
-# The web app is built into the image (apps/web/dist); `pnpm start:web` serves it and forwards /graphql.
-RUN pnpm build:web
-USER node
+RUN pnpm build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
 ENV LISTEN_HOST=0.0.0.0
-CMD ["pnpm", "start:gateway"]
+# Each service's compose block sets the URL of its own /health.
+ENV HEALTH_URL=http://127.0.0.1:4000/health
+WORKDIR /app
+COPY --from=deps /src/node_modules ./node_modules
+COPY --from=build /src/dist ./
+USER node
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch(process.env.HEALTH_URL, { signal: AbortSignal.timeout(4000) }).then((response) => process.exit(response.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "gateway/main.js"]

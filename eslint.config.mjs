@@ -3,7 +3,16 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".keys/**", "bench/results/**", "coverage/**", "subgraphs/*/src/generated/**"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      ".keys/**",
+      "bench/results/**",
+      "coverage/**",
+      "subgraphs/*/src/generated/**",
+      "dist/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,6 @@
 /**
  * `pnpm keys <dir>`: writes a fresh production key set (Ed25519 JWKs for gateway, auth and session, and the auth
- * password pepper) into an empty <dir>.
+ * password pepper) into an empty <dir>, with the Redis users of docker-compose.yml (scripts/redis-acl.ts).
  * Rotation is two steps with a rolling restart after each, so no service ever meets a token signed by a key it has not
  * loaded yet:
  * `pnpm keys --rotate <dir>`: publishes a new key per role beside the current one, which keeps signing.
@@ -17,6 +17,7 @@ import {
   rotateKeyMaterial,
   writeKeyMaterial,
 } from "@fedsession/runtime";
+import { ACL_FILE, composeRedisUsers, writeRedisCredentials } from "./redis-acl";
 
 const USAGE =
   "usage: pnpm keys <dir> | pnpm keys --rotate <dir> | pnpm keys --activate <dir> | pnpm keys --retire <dir>";
@@ -43,7 +44,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     await writeKeyMaterial(dir, await generateKeyMaterial(false));
-    console.log(`wrote gateway, auth and session key pairs and the password pepper to ${dir}`);
+    await writeRedisCredentials(dir, await composeRedisUsers());
+    console.log(
+      `wrote gateway, auth and session key pairs, the password pepper and the Redis users (${ACL_FILE}) to ${dir}`,
+    );
     console.log("keep *.private.json and auth.password-pepper secret; mount each service only what it needs");
     return;
   }

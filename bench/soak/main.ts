@@ -7,13 +7,13 @@
  * `--quick`: 60 s (CI). `--duration=<s>`, `--rate=<requests/s>`. `--chaos`: kills and restarts the session
  * service, the documents subgraph and Redis once each, and reports what users saw meanwhile.
  */
-import { readFile } from "node:fs/promises";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Redis from "ioredis";
 import { generateKeyMaterial, writeKeyMaterial } from "@fedsession/runtime";
 import { freePort, startRedisProcess, type RedisProcess } from "@fedsession/testing";
+import { shippedRedisArguments } from "../../test/support/compose";
 import { REPO_ROOT, registerCleanup, runCleanups, startChild, type ChildService } from "../processes";
 import { median, percentile, round } from "../stats";
 import { maxRotations } from "../../subgraphs/session/src/sessions";
@@ -51,13 +51,6 @@ function readOptions(argv: string[]): Options {
     rate: Number(flag("rate") ?? (quick ? 10 : 20)),
     chaos: argv.includes("--chaos"),
   };
-}
-
-/** The Redis persistence docker-compose.yml ships, so the soak's Redis crashes and restarts as production would. */
-async function shippedRedisArguments(): Promise<string[]> {
-  const compose = await readFile(path.join(REPO_ROOT, "docker-compose.yml"), "utf8");
-  const command = /command: \["redis-server", (.*)\]/.exec(compose)?.[1] ?? "";
-  return [...command.matchAll(/"([^"]*)"/g)].map((match) => match[1] as string);
 }
 
 /** Weighted actions, drawn at random at a fixed rate (open loop: a slow answer does not slow the arrivals). */

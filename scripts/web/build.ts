@@ -6,8 +6,13 @@ export const WEB_APP_DIR = path.resolve(__dirname, "../../apps/web");
 export const WEB_DIST_DIR = path.join(WEB_APP_DIR, "dist");
 const SOURCES = ["src", "index.html", "vite.config.ts", "package.json"];
 
+/** Newest modification time under `entry`; 0 when it is absent (the production image ships the build, no sources). */
 async function newestModification(entry: string): Promise<number> {
-  const info = await stat(entry);
+  const info = await stat(entry).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return null;
+    throw error;
+  });
+  if (info === null) return 0;
   if (!info.isDirectory()) return info.mtimeMs;
   const children = await readdir(entry);
   const times = await Promise.all(children.map((child) => newestModification(path.join(entry, child))));

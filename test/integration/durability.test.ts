@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parse } from "yaml";
 import { startRedisProcess, type RedisProcess } from "@fedsession/testing";
 import { BrowserClient } from "../support/client";
+import { shippedRedisArguments } from "../support/compose";
 import { startStack, type Stack } from "../support/stack";
 
 const PASSWORD = "correct horse battery";
@@ -11,16 +11,6 @@ const NEW_PASSWORD = "a brand new passphrase";
 const SIGN_UP = `mutation ($email: String!) { signUp(email: $email, password: "${PASSWORD}") { user { id } } }`;
 const LOGIN = `mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { user { id } } }`;
 const ME = `{ me { id } }`;
-
-/** The Redis arguments docker-compose.yml ships, after `redis-server`. */
-async function shippedRedisArguments(): Promise<string[]> {
-  const compose = parse(await readFile(path.resolve(__dirname, "../../docker-compose.yml"), "utf8")) as {
-    services: { redis: { command: string[] } };
-  };
-  const [program, ...args] = compose.services.redis.command;
-  expect(program).toBe("redis-server");
-  return args;
-}
 
 const settingOf = (args: string[], name: string) => args[args.indexOf(`--${name}`) + 1];
 

@@ -91,10 +91,16 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
-export async function readKeyMaterial(dir: string): Promise<KeyMaterial> {
+/**
+ * `partial`: a service's KEYS_DIR, where a deployment mounts only the files that service needs (docker-compose.yml),
+ * so an absent public key file reads as an empty set that publicKeys refuses when the service asks for it. Without
+ * it (`pnpm keys`), every role's public key file must be there.
+ */
+export async function readKeyMaterial(dir: string, { partial = false } = {}): Promise<KeyMaterial> {
   const entries = await Promise.all(
     KEY_ROLES.map(async (role) => {
-      const publicJwks = await readJson<JSONWebKeySet>(path.join(dir, publicFile(role)));
+      const found = await readJson<JSONWebKeySet>(path.join(dir, publicFile(role)));
+      const publicJwks = found === undefined && partial ? { keys: [] } : found;
       if (!publicJwks || !Array.isArray(publicJwks.keys)) {
         throw new ConfigError(
           "KEYS_DIR",
@@ -147,13 +153,13 @@ export async function loadKeyMaterial(env: EnvReader): Promise<KeyMaterial> {
     if (dir === undefined) {
       throw new ConfigError("KEYS_DIR", 'required when NODE_ENV=production (generate a set with "pnpm keys <dir>")');
     }
-    const material = await readKeyMaterial(dir);
+    const material = await readKeyMaterial(dir, { partial: true });
     if (material.development) {
       throw new ConfigError("KEYS_DIR", `${dir} holds development keys, refused when NODE_ENV=production`);
     }
     return material;
   }
-  return dir === undefined ? ensureDevelopmentKeys() : readKeyMaterial(dir);
+  return dir === undefined ? ensureDevelopmentKeys() : readKeyMaterial(dir, { partial: true });
 }
 
 export async function importSigningKey(material: KeyMaterial, role: KeyRole): Promise<SigningKey> {
@@ -165,7 +171,14 @@ export async function importSigningKey(material: KeyMaterial, role: KeyRole): Pr
 }
 
 export function publicKeys(material: KeyMaterial, role: KeyRole): JSONWebKeySet {
-  return material.roles[role].publicJwks;
+  const jwks = material.roles[role].publicJwks;
+  if (jwks.keys.length === 0) {
+    throw new ConfigError(
+      "KEYS_DIR",
+      `the ${role} public key (${publicFile(role)}) is missing and this service needs it`,
+    );
+  }
+  return jwks;
 }
 
 /** The password pepper as bytes; auth refuses to start without one rather than hash passwords unpeppered. */

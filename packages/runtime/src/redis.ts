@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import Redis, { Cluster, type RedisOptions } from "ioredis";
 import { ConfigError, type EnvReader } from "./env";
 
@@ -17,11 +18,18 @@ export interface ReplicaWait {
   timeoutMs: number;
 }
 
+/** An ACL user (REDIS_USERNAME) and its password (REDIS_PASSWORD or REDIS_PASSWORD_FILE); unset: the default user. */
+export interface RedisCredentials {
+  username?: string;
+  password?: string;
+}
+
 export type RedisConfig =
-  | { kind: "single"; url: string; keyPrefix: string; replicaWait?: ReplicaWait }
-  | { kind: "cluster"; nodes: RedisNode[]; keyPrefix: string }
+  | ({ kind: "single"; url: string; keyPrefix: string; replicaWait?: ReplicaWait } & RedisCredentials)
+  | ({ kind: "cluster"; nodes: RedisNode[]; keyPrefix: string } & RedisCredentials)
   | {
       kind: "sentinel";
+      username?: string;
       /** Sentinel seeds; ioredis asks them for the current primary, and again after every failover. */
       sentinels: RedisNode[];
       /** The primary's name in the Sentinels' configuration (`sentinel monitor <name> …`). */
@@ -61,13 +69,12 @@ export function readRedisConfig(env: EnvReader): RedisConfig | null {
   if (sentinels.length > 0) {
     const name = env.optional("REDIS_SENTINEL_NAME");
     if (name === undefined) throw new ConfigError("REDIS_SENTINEL_NAME", "required with REDIS_SENTINELS");
-    const password = env.optional("REDIS_PASSWORD");
     const sentinelPassword = env.optional("REDIS_SENTINEL_PASSWORD");
     return {
       kind: "sentinel",
       sentinels,
       name,
-      ...(password === undefined ? {} : { password }),
+      ...readCredentials(env),
       ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
       keyPrefix,
       ...withReplicaWait(readReplicaWait(env, false)),
@@ -76,12 +83,33 @@ export function readRedisConfig(env: EnvReader): RedisConfig | null {
   const nodes = readNodes(env, "REDIS_CLUSTER_NODES");
   if (nodes.length > 0) {
     readReplicaWait(env, true);
-    return { kind: "cluster", nodes, keyPrefix };
+    return { kind: "cluster", nodes, keyPrefix, ...readCredentials(env) };
   }
   const url = env.optional("REDIS_URL");
   if (url === undefined) return null;
   if (!/^rediss?:\/\//.test(url)) throw new ConfigError("REDIS_URL", `expected redis:// or rediss://, got "${url}"`);
-  return { kind: "single", url, keyPrefix, ...withReplicaWait(readReplicaWait(env, false)) };
+  return { kind: "single", url, keyPrefix, ...readCredentials(env), ...withReplicaWait(readReplicaWait(env, false)) };
+}
+
+/** The password comes from a file where a deployment mounts it as a secret (docker-compose.yml), never from git. */
+function readCredentials(env: EnvReader): RedisCredentials {
+  const username = env.optional("REDIS_USERNAME");
+  const file = env.optional("REDIS_PASSWORD_FILE");
+  let password = env.optional("REDIS_PASSWORD");
+  if (file !== undefined) {
+    if (password !== undefined)
+      throw new ConfigError("REDIS_PASSWORD_FILE", "set either it or REDIS_PASSWORD, not both");
+    try {
+      password = readFileSync(file, "utf8").trim();
+    } catch (error) {
+      throw new ConfigError("REDIS_PASSWORD_FILE", `cannot read ${file}: ${(error as Error).message}`);
+    }
+    if (password === "") throw new ConfigError("REDIS_PASSWORD_FILE", `${file} is empty`);
+  }
+  return {
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+  };
 }
 
 const withReplicaWait = (replicaWait: ReplicaWait | undefined) => (replicaWait === undefined ? {} : { replicaWait });
@@ -107,12 +135,17 @@ const FAIL_FAST: RedisOptions = {
  */
 const reconnectWhenDemoted = (error: Error) => (error.message.startsWith("READONLY") ? 1 : false);
 
+const credentialsOf = ({ username, password }: RedisCredentials): RedisCredentials => ({
+  ...(username === undefined ? {} : { username }),
+  ...(password === undefined ? {} : { password }),
+});
+
 export function createRedisClient(config: RedisConfig): RedisClient {
   if (config.kind === "cluster") {
     return new Cluster(config.nodes, {
       keyPrefix: config.keyPrefix,
       enableAutoPipelining: true,
-      redisOptions: FAIL_FAST,
+      redisOptions: { ...FAIL_FAST, ...credentialsOf(config) },
       clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
     });
   }
@@ -122,7 +155,7 @@ export function createRedisClient(config: RedisConfig): RedisClient {
       sentinels: config.sentinels,
       name: config.name,
       role: "master",
-      ...(config.password === undefined ? {} : { password: config.password }),
+      ...credentialsOf(config),
       ...(config.sentinelPassword === undefined ? {} : { sentinelPassword: config.sentinelPassword }),
       // Subscribes to the Sentinels' +switch-master, so a failover moves the connection at once.
       failoverDetector: true,
@@ -131,7 +164,8 @@ export function createRedisClient(config: RedisConfig): RedisClient {
       keyPrefix: config.keyPrefix,
     });
   }
-  return new Redis(config.url, { ...FAIL_FAST, keyPrefix: config.keyPrefix });
+  // Credentials in the URL itself (redis://user:password@host) take precedence over these.
+  return new Redis(config.url, { ...FAIL_FAST, ...credentialsOf(config), keyPrefix: config.keyPrefix });
 }
 
 /** QUIT lets pending replies arrive; disconnect afterwards stops reconnect timers even when Redis is already gone. */

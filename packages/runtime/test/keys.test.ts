@@ -1,10 +1,13 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   EnvReader,
   generateKeyMaterial,
+  importSigningKey,
   loadKeyMaterial,
+  passwordPepper,
+  publicKeys,
   readKeyMaterial,
   activateKeys,
   retireKeys,
@@ -37,6 +40,21 @@ describe("key material", () => {
       /KEYS_DIR: .*development keys/,
     );
     await expect(loadKeyMaterial(new EnvReader({ NODE_ENV: "production" }))).rejects.toThrow(/KEYS_DIR: required/);
+  });
+
+  it("a service's KEYS_DIR may hold only what it needs; asking for an absent key names the missing file", async () => {
+    const full = await mkdtemp(path.join(tmpdir(), "fedsession-keys-full-"));
+    await writeKeyMaterial(full, await generateKeyMaterial(false));
+    // What docker-compose.yml mounts for the documents service: the gateway's public key, nothing else.
+    await writeFile(path.join(dir, "gateway.public.json"), await readFile(path.join(full, "gateway.public.json")));
+    await rm(full, { recursive: true, force: true });
+    const material = await loadKeyMaterial(new EnvReader({ NODE_ENV: "production", KEYS_DIR: dir }));
+    expect(publicKeys(material, "gateway").keys).toHaveLength(1);
+    expect(() => publicKeys(material, "session")).toThrow(/KEYS_DIR: .*session\.public\.json/);
+    await expect(importSigningKey(material, "gateway")).rejects.toThrow(/gateway\.private\.json/);
+    expect(() => passwordPepper(material)).toThrow(/auth\.password-pepper/);
+    // `pnpm keys` still wants the whole set.
+    await expect(readKeyMaterial(dir)).rejects.toThrow(/\.public\.json is missing/);
   });
 
   it("rotation publishes the new key first and signs with it only once activated; retiring keeps only the current one", async () => {

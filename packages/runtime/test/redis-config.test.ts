@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { ConfigError, EnvReader, readRedisConfig, type Env } from "../src";
 
 const read = (env: Env) => readRedisConfig(new EnvReader(env));
@@ -31,6 +34,29 @@ describe("readRedisConfig", () => {
       sentinelPassword: "sentinel-secret",
       keyPrefix: "fedsession:",
     });
+  });
+
+  it("logs in as the ACL user REDIS_USERNAME with the password read from REDIS_PASSWORD_FILE", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "fedsession-redis-password-"));
+    const file = path.join(dir, "password");
+    await writeFile(file, "from-a-secret\n");
+    try {
+      expect(read({ REDIS_URL: "redis://x:6379", REDIS_USERNAME: "documents", REDIS_PASSWORD_FILE: file })).toEqual({
+        kind: "single",
+        url: "redis://x:6379",
+        keyPrefix: "fedsession:",
+        username: "documents",
+        password: "from-a-secret",
+      });
+      expect(variableOf({ REDIS_URL: "redis://x:6379", REDIS_PASSWORD_FILE: file, REDIS_PASSWORD: "too" })).toBe(
+        "REDIS_PASSWORD_FILE",
+      );
+      expect(variableOf({ REDIS_URL: "redis://x:6379", REDIS_PASSWORD_FILE: path.join(dir, "absent") })).toBe(
+        "REDIS_PASSWORD_FILE",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("prefers Sentinel over REDIS_URL when both are set", () => {

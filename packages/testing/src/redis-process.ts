@@ -36,7 +36,13 @@ export async function startRedisProcess(extraArgs: string[] = [], port?: number)
   );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // No ready check (INFO): a server started with an ACL file may let an unauthenticated client PING and nothing else.
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   // Refused connections are expected until the server listens; the loop below reports a real failure.
   probe.on("error", () => {});
   const deadline = Date.now() + 5000;
