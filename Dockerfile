@@ -14,6 +14,7 @@ COPY subgraphs/documents/package.json subgraphs/documents/
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/subgraph-kit/package.json packages/subgraph-kit/
 COPY packages/session-client/package.json packages/session-client/
+COPY packages/subgraph-host/package.json packages/subgraph-host/
 COPY packages/testing/package.json packages/testing/
 COPY apps/web/package.json apps/web/
 
