@@ -1,5 +1,6 @@
 /**
- * `pnpm bench` (`pnpm bench -- --quick` for a CI smoke run): starts the stack in production mode on Redis, each
+ * `pnpm bench` (`pnpm bench -- --quick` for a CI smoke run, `pnpm bench -- --profile <scenario>` for a gateway CPU
+ * profile of one scenario): starts the stack in production mode on Redis, each
  * service its own process, seeds it, measures every scenario and experiment of issue 5 in one run, prints a table
  * and writes bench/results/<timestamp>.json and (full runs only) bench/results/latest.json. docs/performance.md explains the method.
  */
@@ -10,16 +11,17 @@ import { measureAccounting } from "./experiments/accounting";
 import { measureLoginStorm, measureOpenLoop } from "./experiments/open-loop";
 import { measureRevocation } from "./experiments/revocation";
 import { measureSessionStore } from "./experiments/session-store";
-import { measureThroughput } from "./experiments/throughput";
+import { measureThroughput, meteredRun } from "./experiments/throughput";
 import { cookieHeader, postGraphQL } from "./client";
-import { graphqlTarget } from "./load";
+import { graphqlTarget, runClosedLoop } from "./load";
 import { readOptions, type BenchOptions } from "./options";
 import { runCleanups } from "./processes";
 import { ME_QUERY, PUBLIC_QUERY } from "./queries";
 import { evaluateTargets, formatReport, machine, type BenchReport } from "./report";
-import { buildScenarios, checkScenario, withCookies } from "./scenarios";
+import { summarizeProfileIn, type ProfileWindow } from "./profile";
+import { buildScenarios, checkScenario, scenarioProcess, withCookies, type Scenario } from "./scenarios";
 import { login, loginForAccessToken, newAccount, seedDocuments, signUp, type Account } from "./seed";
-import { graphqlUrl, startStack } from "./stack";
+import { graphqlUrl, startStack, type BenchStack } from "./stack";
 
 const RESULTS_DIR = path.join(__dirname, "results");
 const LOGIN_LOOPS = 8;
@@ -37,53 +39,113 @@ async function userIdOf(gatewayUrl: string, cookie: string): Promise<string> {
   return me.id;
 }
 
+interface Seeded {
+  gateway: string;
+  replica: string;
+  cookie: string;
+  cookies: string[];
+  stormAccounts: Account[];
+  revocationAccount: Account;
+  accessToken: (() => Promise<string | null>) | null;
+  scenarios: Scenario[];
+  unavailable: Record<string, string>;
+}
+
+/** Accounts, documents and sessions every scenario needs; every scenario checked once. */
+async function seed(stack: BenchStack): Promise<Seeded> {
+  const unavailable: Record<string, string> = {};
+  const gateway = graphqlUrl(stack.gateway);
+  const replica = graphqlUrl(stack.gatewayReplica);
+  log("seeding accounts and documents…");
+  const main: Account = newAccount("main");
+  const cookie = await signUp(gateway, main);
+  await seedDocuments(gateway, cookie);
+  const userId = await userIdOf(gateway, cookie);
+  // One after another: auth gives one client (the bench) one bcrypt operation at a time.
+  const stormAccounts: Account[] = [];
+  for (let i = 0; i < LOGIN_LOOPS; i++) {
+    const account = newAccount(`storm${i}`);
+    await signUp(gateway, account);
+    stormAccounts.push(account);
+  }
+  const revocationAccount = newAccount("revocation");
+  await signUp(gateway, revocationAccount);
+
+  let accessToken: (() => Promise<string | null>) | null = () => loginForAccessToken(gateway, main);
+  try {
+    if ((await accessToken()) === null) {
+      unavailable.C = "the deployed schema has no TOKEN transport";
+      accessToken = null;
+    }
+  } catch (error) {
+    unavailable.C = `login with transport TOKEN failed: ${error instanceof Error ? error.message : String(error)}`;
+    accessToken = null;
+  }
+
+  const cookies = [cookie];
+  while (cookies.length < SESSIONS_IN_TURN) cookies.push(await login(gateway, main));
+  const scenarios = await buildScenarios(stack, { userId, cookie, cookies, accessToken });
+  for (const scenario of scenarios) await checkScenario(scenario);
+  return { gateway, replica, cookie, cookies, stormAccounts, revocationAccount, accessToken, scenarios, unavailable };
+}
+
+/**
+ * `--profile <scenario>`: the scenario alone (warm-up, then one measured run) with its gateway under --cpu-prof;
+ * the profile and a summary of the measured window go to bench/results/profiles/<timestamp>-<scenario>/.
+ */
+async function runProfile(options: BenchOptions, id: string): Promise<void> {
+  const gatewayProcess = scenarioProcess(id);
+  if (gatewayProcess === null) throw new Error(`--profile: no scenario "${id}" (try A, B, BC, B1, C, D, S, H0, HJ)`);
+  const directory = path.join(RESULTS_DIR, "profiles", `${new Date().toISOString().replace(/[:.]/g, "-")}-${id}`);
+  await mkdir(directory, { recursive: true });
+  log(`profiling scenario ${id} on ${gatewayProcess}: starting the stack in production mode…`);
+  const stack = await startStack({
+    redisUrl: options.redisUrl,
+    bcryptCost: options.bcryptCost,
+    profile: { process: gatewayProcess, directory },
+  });
+  let window: ProfileWindow;
+  try {
+    const { scenarios } = await seed(stack);
+    const scenario = scenarios.find((candidate) => candidate.id === id);
+    if (scenario === undefined) throw new Error(`scenario ${id} is not available in this run`);
+    await runClosedLoop(await scenario.prepare(), options.connections, options.warmupSeconds);
+    const startMicros = monotonicMicros();
+    const run = await meteredRun(scenario, stack.processes, options.connections, options.durationSeconds);
+    window = { startMicros, endMicros: monotonicMicros(), requests: run.sent };
+    log(
+      `${id}: ${run.requestsPerSecond.toFixed(0)} req/s, CPU µs/req: ${Object.entries(run.cpuMicrosPerRequest)
+        .filter(([, micros]) => micros > 1)
+        .map(([name, micros]) => `${name} ${micros.toFixed(0)}`)
+        .join(", ")}`,
+    );
+  } finally {
+    // The gateway writes its profile as it exits.
+    await stack.stop();
+  }
+  const { profilePath, summaryPath, summary } = await summarizeProfileIn(directory, window);
+  log(`\n${summary}\n`);
+  log(`written ${path.relative(process.cwd(), profilePath)} and ${path.relative(process.cwd(), summaryPath)}`);
+}
+
+/** The clock V8 stamps profile samples with (CLOCK_MONOTONIC), in µs. */
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
 async function run(options: BenchOptions): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const loadAtStart = os.loadavg()[0] ?? Number.NaN;
   log(`fedsession benchmark (${options.quick ? "quick" : "full"}): starting the stack in production mode…`);
   const stack = await startStack({ redisUrl: options.redisUrl, bcryptCost: options.bcryptCost });
-  const unavailable: Record<string, string> = {};
   try {
-    const gateway = graphqlUrl(stack.gateway);
-    const replica = graphqlUrl(stack.gatewayReplica);
     const redisVersion = /redis_version:(\S+)/.exec(await stack.redis.info("server"))?.[1] ?? "unknown";
+    const { gateway, replica, cookies, stormAccounts, revocationAccount, accessToken, scenarios, unavailable } =
+      await seed(stack);
     if (!stack.privateRedis) {
       unavailable.accounting = "BENCH_REDIS_URL is shared: command counts would include other clients' traffic";
     }
 
-    log("seeding accounts and documents…");
-    const main: Account = newAccount("main");
-    const cookie = await signUp(gateway, main);
-    await seedDocuments(gateway, cookie);
-    const userId = await userIdOf(gateway, cookie);
-    // One after another: auth gives one client (the bench) one bcrypt operation at a time.
-    const stormAccounts: Account[] = [];
-    for (let i = 0; i < LOGIN_LOOPS; i++) {
-      const account = newAccount(`storm${i}`);
-      await signUp(gateway, account);
-      stormAccounts.push(account);
-    }
-    const revocationAccount = newAccount("revocation");
-    await signUp(gateway, revocationAccount);
-
-    let accessToken: (() => Promise<string | null>) | null = () => loginForAccessToken(gateway, main);
-    try {
-      if ((await accessToken()) === null) {
-        unavailable.C = "the deployed schema has no TOKEN transport";
-        accessToken = null;
-      }
-    } catch (error) {
-      unavailable.C = `login with transport TOKEN failed: ${error instanceof Error ? error.message : String(error)}`;
-      accessToken = null;
-    }
-
-    const cookies = [cookie];
-    while (cookies.length < SESSIONS_IN_TURN) cookies.push(await login(gateway, main));
-    const scenarios = await buildScenarios(stack, { userId, cookie, cookies, accessToken });
-    for (const scenario of scenarios) await checkScenario(scenario);
-
     log(`closed loop: ${scenarios.map((scenario) => scenario.id).join(" ")} × ${options.rounds} rounds`);
-    const throughput = await measureThroughput(scenarios, options, log);
+    const throughput = await measureThroughput(scenarios, stack.processes, options, log);
     const anonymousMax = throughput.find((scenario) => scenario.id === "A")?.requestsPerSecond ?? 0;
     const rate = options.openLoopRate ?? Math.max(10, Math.round(anonymousMax / 2));
 
@@ -161,6 +223,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", interrupt);
   const began = Date.now();
   try {
+    if (options.profile !== null) return await runProfile(options, options.profile);
     const report = await run(options);
     log(`\n${formatReport(report)}\n`);
     await mkdir(RESULTS_DIR, { recursive: true });

@@ -18,17 +18,28 @@ export interface BenchOptions {
   bcryptCost: number;
   /** A Redis for the stack; unset: a private redis-server, so command counts and memory are ours alone. */
   redisUrl: string | null;
+  /** `--profile <scenario>`: run only that scenario and write a CPU profile of its gateway; null: the full benchmark. */
+  profile: string | null;
 }
 
 /**
- * Flags win over environment variables: `--quick`, `--duration=<s>`, `--rounds=<n>`, `--connections=<n>`.
+ * Flags win over environment variables: `--quick`, `--duration=<s>`, `--rounds=<n>`, `--connections=<n>`,
+ * `--profile <scenario>`.
  * BENCH_QUICK=1, BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_RATE (open loop, req/s), BENCH_REDIS_URL,
  * BENCH_BCRYPT_COST; any BENCH_X can also be given as --x=<value>.
  */
 export function readOptions(argv: readonly string[], env: Env): BenchOptions {
   const flags: Record<string, string> = {};
-  for (const argument of argv) {
-    if (argument === "--") continue;
+  const rest = argv.filter((argument) => argument !== "--");
+  for (let i = 0; i < rest.length; i++) {
+    const argument = rest[i] as string;
+    // `--profile B` as well as `--profile=B`: the one flag whose value reads naturally as a separate word.
+    const next = rest[i + 1];
+    if (argument === "--profile" && next !== undefined && !next.startsWith("--")) {
+      flags.BENCH_PROFILE = next;
+      i++;
+      continue;
+    }
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argument);
     if (!match) throw new ConfigError("argv", `unknown argument "${argument}" (try --quick, --duration=5, --rounds=3)`);
     const name = `BENCH_${(match[1] as string).toUpperCase().replace(/-/g, "_")}`;
@@ -52,5 +63,6 @@ export function readOptions(argv: readonly string[], env: Env): BenchOptions {
       reader.optional("BENCH_RATE") === undefined ? null : reader.integer("BENCH_RATE", 0, { min: 1, max: 1_000_000 }),
     bcryptCost: reader.integer("BENCH_BCRYPT_COST", quick ? 10 : 12, { min: 4, max: 15 }),
     redisUrl: reader.optional("BENCH_REDIS_URL") ?? null,
+    profile: reader.optional("BENCH_PROFILE") ?? null,
   };
 }

@@ -140,6 +140,34 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)].join("\n");
 }
 
+/** The processes shown in the CPU table, in order; the serving gateway is its own column. */
+const CPU_COLUMNS = ["session", "documents", "auth", "session-redis", "redis"] as const;
+const GATEWAYS = new Set(["gateway", "gateway-replica", "cached-gateway", "stateless-gateway", "hive-gateway"]);
+
+/** CPU µs per request of every process but the idle gateways (their background work is not the scenario's). */
+export function totalCpuMicros(scenario: ScenarioFigures): number {
+  return Object.entries(scenario.cpuMicrosPerRequest)
+    .filter(([name]) => !GATEWAYS.has(name) || name === scenario.process)
+    .reduce((sum, [, micros]) => sum + micros, 0);
+}
+
+function cpuTable(report: BenchReport): string {
+  const a = report.scenarios.find((scenario) => scenario.id === "A");
+  const rows = report.scenarios.map((scenario) => {
+    const cpu = scenario.cpuMicrosPerRequest;
+    const total = totalCpuMicros(scenario);
+    return [
+      scenario.id,
+      scenario.process,
+      fixed(cpu[scenario.process] ?? Number.NaN, 0),
+      ...CPU_COLUMNS.map((name) => fixed(cpu[name] ?? Number.NaN, 0)),
+      fixed(total, 0),
+      a ? fixed(total - totalCpuMicros(a), 0) : "",
+    ];
+  });
+  return table(["id", "served by", "gateway", ...CPU_COLUMNS, "total", "over A"], rows);
+}
+
 export function formatReport(report: BenchReport): string {
   const a = report.scenarios.find((scenario) => scenario.id === "A");
   const scenarioRows = report.scenarios.map((scenario) => [
@@ -156,6 +184,9 @@ export function formatReport(report: BenchReport): string {
     `Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, Redis ${report.machine.redis}; load average ${fixed(loadAverage.atStart)} at start, ${fixed(loadAverage.atEnd)} at end`,
     `Closed loop: ${report.options.connections} connections, ${report.options.durationSeconds} s per run, median of ${report.options.rounds} rounds`,
     table(["id", "scenario", "req/s", "vs A", "p50 ms", "p99 ms", "failed"], scenarioRows),
+    "",
+    "CPU µs per request, by process (user + system time from /proc, median of the rounds):",
+    cpuTable(report),
     "",
     table(
       ["target", "goal", "measured", "met"],

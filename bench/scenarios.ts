@@ -4,11 +4,13 @@ import { cookieHeader } from "./client";
 import { graphqlTarget, headersFor, type LoadTarget } from "./load";
 import { signStatelessToken } from "./peers/stateless-token";
 import { ME_QUERY, PUBLIC_QUERY, TWO_SUBGRAPH_QUERY } from "./queries";
-import { graphqlUrl, type BenchStack } from "./stack";
+import { graphqlUrl, type BenchStack, type GatewayProcess } from "./stack";
 
 export interface Scenario {
   id: string;
   label: string;
+  /** The gateway process that serves it (its CPU time is the scenario's gateway cost). */
+  process: GatewayProcess;
   /** The request to repeat in the next run; credentials that expire are minted afresh each time. */
   prepare(): Promise<LoadTarget>;
   /** What a correct answer holds, checked once before the measured runs. */
@@ -22,6 +24,25 @@ export interface Credentials {
   cookies: string[];
   /** Logs in with the TOKEN transport; null when the deployed schema has none. */
   accessToken: (() => Promise<string | null>) | null;
+}
+
+/** Which gateway process serves each scenario (the one `--profile <scenario>` profiles). */
+export const SCENARIO_PROCESSES = {
+  A: "gateway",
+  B: "gateway",
+  BC: "cached-gateway",
+  B1: "gateway",
+  C: "gateway",
+  D: "gateway",
+  S: "stateless-gateway",
+  H0: "hive-gateway",
+  HJ: "hive-gateway",
+} as const satisfies Record<string, GatewayProcess>;
+
+const processById = new Map<string, GatewayProcess>(Object.entries(SCENARIO_PROCESSES));
+
+export function scenarioProcess(id: string): GatewayProcess | null {
+  return processById.get(id) ?? null;
 }
 
 const TOKEN_LIFETIME_SECONDS = 15 * 60;
@@ -43,18 +64,21 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
   const scenarios: Scenario[] = [
     {
       id: "A",
+      process: SCENARIO_PROCESSES.A,
       label: "public query, anonymous",
       expects: "publicDocuments",
       prepare: async () => graphqlTarget(gateway, PUBLIC_QUERY),
     },
     {
       id: "B",
+      process: SCENARIO_PROCESSES.B,
       label: `public query, session cookie (${credentials.cookies.length} sessions in turn)`,
       expects: "publicDocuments",
       prepare: async () => withCookies(graphqlTarget(gateway, PUBLIC_QUERY), credentials.cookies),
     },
     {
       id: "BC",
+      process: SCENARIO_PROCESSES.BC,
       label: `public query, session cookie, SESSION_CACHE=on (${credentials.cookies.length} sessions)`,
       expects: "publicDocuments",
       prepare: async () =>
@@ -62,6 +86,7 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
     },
     {
       id: "B1",
+      process: SCENARIO_PROCESSES.B1,
       label: "public query, one cookie on every connection",
       expects: "publicDocuments",
       prepare: async () => graphqlTarget(gateway, PUBLIC_QUERY, cookieHeader(credentials.cookie)),
@@ -71,6 +96,7 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
   if (accessToken !== null) {
     scenarios.push({
       id: "C",
+      process: SCENARIO_PROCESSES.C,
       label: "public query, bearer access token",
       expects: "publicDocuments",
       prepare: async () => {
@@ -89,12 +115,14 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
   scenarios.push(
     {
       id: "D",
+      process: SCENARIO_PROCESSES.D,
       label: "two subgraphs (me + documents), cookie",
       expects: "me",
       prepare: async () => withCookies(graphqlTarget(gateway, TWO_SUBGRAPH_QUERY), credentials.cookies),
     },
     {
       id: "S",
+      process: SCENARIO_PROCESSES.S,
       label: "peer: same gateway, stateless JWT, no lookup",
       expects: "publicDocuments",
       prepare: async () => {
@@ -108,12 +136,14 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
     },
     {
       id: "H0",
+      process: SCENARIO_PROCESSES.H0,
       label: "peer: Hive Gateway, anonymous",
       expects: "publicDocuments",
       prepare: async () => graphqlTarget(graphqlUrl(stack.hiveGateway), PUBLIC_QUERY, await anonymousContext()),
     },
     {
       id: "HJ",
+      process: SCENARIO_PROCESSES.HJ,
       label: "peer: Hive Gateway, JWT plugin (RS256)",
       expects: "publicDocuments",
       prepare: async () =>

@@ -5,6 +5,7 @@ import path from "node:path";
 import Redis from "ioredis";
 import { generateKeyMaterial, writeKeyMaterial, type KeyMaterial } from "@fedsession/runtime";
 import { freePort, startRedisProcess, type RedisProcess } from "@fedsession/testing";
+import type { MeteredProcess } from "./cpu";
 import { startCountingProxy, type CountingProxy } from "./counting-proxy";
 import { createHiveTokenIssuer, type HiveTokenIssuer } from "./peers/hive-token";
 import { REPO_ROOT, registerCleanup, startChild, stopAllChildren, type ChildService } from "./processes";
@@ -28,14 +29,28 @@ export interface BenchStack {
   cachedGateway: ChildService;
   hiveGateway: ChildService;
   hiveTokens: HiveTokenIssuer;
+  /** Every process of the stack whose CPU time the benchmark reads (the Redis servers only when private). */
+  processes: MeteredProcess[];
   stop(): Promise<void>;
+}
+
+/** The gateway processes a scenario can run against, by the name the stack starts them under. */
+export type GatewayProcess = "gateway" | "cached-gateway" | "stateless-gateway" | "hive-gateway";
+
+export interface StackOptions {
+  redisUrl: string | null;
+  bcryptCost: number;
+  /** Writes a V8 CPU profile of this gateway process into the folder when it stops (--cpu-prof). */
+  profile?: { process: GatewayProcess; directory: string };
 }
 
 const graphqlUrl = (service: ChildService) => `${service.origin}/graphql`;
 export { graphqlUrl };
 
 /** Starts Redis and every service in production mode, each service a process of its own on a free loopback port. */
-export async function startStack(options: { redisUrl: string | null; bcryptCost: number }): Promise<BenchStack> {
+export async function startStack(options: StackOptions): Promise<BenchStack> {
+  const flagsFor = (name: GatewayProcess) =>
+    options.profile?.process === name ? ["--cpu-prof", `--cpu-prof-dir=${options.profile.directory}`] : [];
   const keysDir = await mkdtemp(path.join(tmpdir(), "fedsession-bench-keys-"));
   const keys = await generateKeyMaterial(false);
   await writeKeyMaterial(keysDir, keys);
@@ -106,37 +121,61 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
     const subgraphs = { SESSION_URL: session.origin, AUTH_URL: auth.origin, DOCUMENTS_URL: documents.origin };
     const hiveTokens = await createHiveTokenIssuer();
     const [gateway, gatewayReplica, statelessGateway, hiveGateway, cachedGateway] = await Promise.all([
-      startChild("gateway", "gateway/src/main.ts", gatewayPort as number, {
-        ...base,
-        ...subgraphs,
-        GATEWAY_PORT: String(gatewayPort),
-        // The login storm gives each of its loops a client address of its own.
-        TRUSTED_PROXIES: "127.0.0.1",
-      }),
+      startChild(
+        "gateway",
+        "gateway/src/main.ts",
+        gatewayPort as number,
+        {
+          ...base,
+          ...subgraphs,
+          GATEWAY_PORT: String(gatewayPort),
+          // The login storm gives each of its loops a client address of its own.
+          TRUSTED_PROXIES: "127.0.0.1",
+        },
+        flagsFor("gateway"),
+      ),
       startChild("gateway-replica", "gateway/src/main.ts", replicaPort as number, {
         ...base,
         ...subgraphs,
         SESSION_URL: proxy.origin,
         GATEWAY_PORT: String(replicaPort),
       }),
-      startChild("stateless-gateway", "bench/peers/stateless-gateway.ts", statelessPort as number, {
-        ...base,
-        ...subgraphs,
-        GATEWAY_PORT: String(statelessPort),
-      }),
-      startChild("hive-gateway", "bench/peers/hive-gateway.ts", hivePort as number, {
-        ...base,
-        ...subgraphs,
-        HIVE_PORT: String(hivePort),
-        JWT_PUBLIC_KEY: hiveTokens.publicKeyPem,
-      }),
-      startChild("cached-gateway", "gateway/src/main.ts", cachedPort as number, {
-        ...base,
-        ...subgraphs,
-        REDIS_URL: sessionRedisUrl,
-        SESSION_CACHE: "on",
-        GATEWAY_PORT: String(cachedPort),
-      }),
+      startChild(
+        "stateless-gateway",
+        "bench/peers/stateless-gateway.ts",
+        statelessPort as number,
+        {
+          ...base,
+          ...subgraphs,
+          GATEWAY_PORT: String(statelessPort),
+        },
+        flagsFor("stateless-gateway"),
+      ),
+      startChild(
+        "hive-gateway",
+        "bench/peers/hive-gateway.ts",
+        hivePort as number,
+        {
+          ...base,
+          ...subgraphs,
+          HIVE_PORT: String(hivePort),
+          JWT_PUBLIC_KEY: hiveTokens.publicKeyPem,
+        },
+        flagsFor("hive-gateway"),
+      ),
+      startChild(
+        "cached-gateway",
+        "gateway/src/main.ts",
+        cachedPort as number,
+        {
+          ...base,
+          ...subgraphs,
+          REDIS_URL: sessionRedisUrl,
+          SESSION_CACHE: "on",
+          GATEWAY_PORT: String(cachedPort),
+        },
+        flagsFor("cached-gateway"),
+      ),
     ]);
     return {
       keys,
@@ -149,6 +188,13 @@ export async function startStack(options: { redisUrl: string | null; bcryptCost:
       cachedGateway,
       hiveGateway,
       hiveTokens,
+      processes: [
+        ...[session, auth, documents, gateway, gatewayReplica, statelessGateway, hiveGateway, cachedGateway].map(
+          ({ name, pid }) => ({ name, pid }),
+        ),
+        ...(sessionRedisProcess === null ? [] : [{ name: "session-redis", pid: sessionRedisProcess.pid }]),
+        ...(redisProcess === null ? [] : [{ name: "redis", pid: redisProcess.pid }]),
+      ],
       stop: cleanUp,
     };
   } catch (error) {

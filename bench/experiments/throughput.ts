@@ -1,34 +1,68 @@
+import { cpuPerRequest, cpuSnapshot, type MeteredProcess } from "../cpu";
 import { runClosedLoop, type LoadResult } from "../load";
 import type { Scenario } from "../scenarios";
 import { median } from "../stats";
 
+export interface ScenarioRun extends LoadResult {
+  /** CPU µs per request sent, by process (user + system time from /proc). */
+  cpuMicrosPerRequest: Record<string, number>;
+}
+
 export interface ScenarioFigures {
   id: string;
   label: string;
+  /** The gateway process that served it. */
+  process: string;
   /** Medians over rounds. */
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   failures: number;
-  runs: LoadResult[];
+  /** Median over rounds of each process's CPU µs per request. */
+  cpuMicrosPerRequest: Record<string, number>;
+  runs: ScenarioRun[];
+}
+
+/** One closed-loop run with every process's CPU time read before and after. */
+export async function meteredRun(
+  scenario: Scenario,
+  processes: readonly MeteredProcess[],
+  connections: number,
+  seconds: number,
+): Promise<ScenarioRun> {
+  const target = await scenario.prepare();
+  const before = cpuSnapshot(processes);
+  const result = await runClosedLoop(target, connections, seconds);
+  return { ...result, cpuMicrosPerRequest: cpuPerRequest(before, cpuSnapshot(processes), result.sent) };
+}
+
+function medianByProcess(runs: readonly ScenarioRun[]): Record<string, number> {
+  const names = new Set(runs.flatMap((run) => Object.keys(run.cpuMicrosPerRequest)));
+  const medians: Record<string, number> = {};
+  for (const name of names) {
+    medians[name] = median(runs.map((run) => run.cpuMicrosPerRequest[name] ?? Number.NaN).filter(Number.isFinite));
+  }
+  return medians;
 }
 
 /** Warms every scenario up, then runs them in turn (A B C D … A B C D …) so drift hits all of them alike. */
 export async function measureThroughput(
   scenarios: Scenario[],
+  processes: readonly MeteredProcess[],
   options: { rounds: number; connections: number; durationSeconds: number; warmupSeconds: number },
   log: (line: string) => void,
 ): Promise<ScenarioFigures[]> {
   for (const scenario of scenarios) {
     await runClosedLoop(await scenario.prepare(), options.connections, options.warmupSeconds);
   }
-  const runs = new Map<string, LoadResult[]>(scenarios.map((scenario) => [scenario.id, []]));
+  const runs = new Map<string, ScenarioRun[]>(scenarios.map((scenario) => [scenario.id, []]));
   for (let round = 1; round <= options.rounds; round++) {
     for (const scenario of scenarios) {
-      const result = await runClosedLoop(await scenario.prepare(), options.connections, options.durationSeconds);
+      const result = await meteredRun(scenario, processes, options.connections, options.durationSeconds);
       runs.get(scenario.id)?.push(result);
+      const gatewayCpu = result.cpuMicrosPerRequest[scenario.process] ?? Number.NaN;
       log(
-        `  round ${round} ${scenario.id.padEnd(2)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms${result.failures > 0 ? `  FAILURES ${result.failures}` : ""}`,
+        `  round ${round} ${scenario.id.padEnd(2)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  gateway CPU ${gatewayCpu.toFixed(0)} µs/req${result.failures > 0 ? `  FAILURES ${result.failures}` : ""}`,
       );
     }
   }
@@ -37,10 +71,12 @@ export async function measureThroughput(
     return {
       id: scenario.id,
       label: scenario.label,
+      process: scenario.process,
       requestsPerSecond: median(list.map((run) => run.requestsPerSecond)),
       p50Ms: median(list.map((run) => run.p50Ms)),
       p99Ms: median(list.map((run) => run.p99Ms)),
       failures: list.reduce((sum, run) => sum + run.failures, 0),
+      cpuMicrosPerRequest: medianByProcess(list),
       runs: list,
     };
   });

@@ -4,6 +4,8 @@ import Redis from "ioredis";
 
 export interface RedisProcess {
   port: number;
+  /** The redis-server's process id (the benchmark reads its CPU time). */
+  pid: number;
   url: string;
   /** Kills the server at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
@@ -34,6 +36,8 @@ export async function startRedisProcess(extraArgs: string[] = [], port?: number)
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],
     { stdio: "ignore" },
   );
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("redis-server could not be spawned (is it installed?)");
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
   // No ready check (INFO): a server started with an ACL file may let an unauthenticated client PING and nothing else.
@@ -63,6 +67,7 @@ export async function startRedisProcess(extraArgs: string[] = [], port?: number)
   }
   return {
     port,
+    pid,
     url,
     kill: async () => {
       if (child.exitCode === null) child.kill("SIGKILL");
