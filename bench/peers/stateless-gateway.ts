@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { EnvReader, createLogger, importSigningKey, listen, loadKeyMaterial, publicKeys } from "@fedsession/runtime";
-import type { ResolveSessionRequest, ResolvedSession } from "@fedsession/session-client";
+import type { ResolveResult, SessionCredential } from "@fedsession/session-client";
 import { readConfig } from "../../gateway/src/config";
 import { createGatewayServer } from "../../gateway/src/server";
 import { createStatelessVerifier, type StatelessClaims } from "./stateless-token";
@@ -30,24 +30,26 @@ async function main(): Promise<void> {
     verified.set(claims.sessionId, claims);
     return { userId: claims.userId, sessionId: claims.sessionId };
   };
-  const resolveSession = async (request: ResolveSessionRequest): Promise<ResolvedSession | null> => {
-    if (!("sessionId" in request)) return null;
-    const claims = verified.get(request.sessionId);
-    if (claims === undefined) return null;
+  const resolveOne = (credential: SessionCredential): ResolveResult => {
+    const claims = "sessionId" in credential ? verified.get(credential.sessionId) : undefined;
+    if (claims === undefined) return { session: null };
     return {
-      id: claims.sessionId,
-      userId: claims.userId,
-      permissions: claims.permissions,
-      expiresAt: new Date(Date.now() + 60_000).toISOString(),
-      reusableUntil: 0,
+      session: {
+        id: claims.sessionId,
+        userId: claims.userId,
+        permissions: claims.permissions,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+        reusableUntil: 0,
+      },
     };
   };
+  const resolveSessions = async (credentials: readonly SessionCredential[]) => credentials.map(resolveOne);
   const gateway = await createGatewayServer({
     config,
     supergraphSdl: await readFile(config.supergraphPath, "utf8"),
     signingKey,
     publicJwks: publicKeys(keys, "gateway"),
-    sessions: { resolveSession },
+    sessions: { resolveSessions },
     verifyAccessToken,
     logger,
     plugins: [],

@@ -1,16 +1,18 @@
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import {
+  MAX_RESOLVE_BATCH,
   parseSessionToken,
   SessionServiceUnavailable,
   type AccessTokenClaims,
-  type ResolveSessionRequest,
   type ResolvedSession,
+  type SessionCredential,
   type SessionServiceClient,
 } from "@fedsession/session-client";
 import { ANONYMOUS, type Identity } from "@fedsession/subgraph-kit";
-import type { Logger } from "@fedsession/runtime";
+import { currentRequestContext, type Logger } from "@fedsession/runtime";
 import { readSessionCookie } from "./cookies";
 import type { SessionCache } from "./session-cache";
 
@@ -54,9 +56,62 @@ function toIdentity(session: ResolvedSession): Identity {
   return { authenticated: true, userId: session.userId, permissions: session.permissions, sessionId: session.id };
 }
 
+const credentialKey = (credential: SessionCredential) =>
+  "token" in credential ? `t:${credential.token}` : `s:${credential.sessionId}`;
+
+/** One request's lookup: the credential, and the request's id for the session service's log lines. */
+interface Lookup {
+  credential: SessionCredential;
+  requestId: string | undefined;
+}
+
+/**
+ * Session lookups batched across requests: every lookup that starts in the same tick goes to the session service
+ * in one call (DataLoader), which reads them all in one Redis round trip. Nothing is cached (`cache: false`), and a
+ * batch once sent is never joined, so a request that starts after a logout has completed sends a lookup that starts
+ * after it too, and sees it. The same credential twice in one batch is sent once: both requests arrived before it
+ * left. Each credential gets its own answer, so one that fails never fails its neighbours.
+ */
+export function createSessionLookups(sessions: Pick<SessionServiceClient, "resolveSessions">, logger: Logger) {
+  const unavailable = (reason: string) => {
+    logger.error("session_lookup_failed", { reason });
+    return sessionStoreUnavailable();
+  };
+  const loader = new DataLoader<Lookup, ResolvedSession | null>(
+    async (lookups) => {
+      const positions = new Map<string, number>();
+      const unique: SessionCredential[] = [];
+      for (const { credential } of lookups) {
+        const key = credentialKey(credential);
+        if (!positions.has(key)) {
+          positions.set(key, unique.length);
+          unique.push(credential);
+        }
+      }
+      // A call serving one request carries its id; a batch of several carries none rather than one of them.
+      const requestIds = new Set(lookups.map((lookup) => lookup.requestId));
+      const requestId = requestIds.size === 1 ? lookups[0]?.requestId : undefined;
+      let results;
+      try {
+        results = await sessions.resolveSessions(unique, requestId);
+      } catch (error) {
+        if (error instanceof SessionServiceUnavailable) throw unavailable(error.message);
+        throw error;
+      }
+      return lookups.map(({ credential }) => {
+        const result = results[positions.get(credentialKey(credential)) ?? -1];
+        if (result !== undefined && "session" in result) return result.session;
+        return unavailable(result === undefined ? "no answer for a credential" : `${result.error} for one credential`);
+      });
+    },
+    { cache: false, maxBatchSize: MAX_RESOLVE_BATCH },
+  );
+  return (credential: SessionCredential) => loader.load({ credential, requestId: currentRequestContext()?.requestId });
+}
+
 export interface IdentityResolverOptions {
   cookieName: string;
-  sessions: Pick<SessionServiceClient, "resolveSession">;
+  sessions: Pick<SessionServiceClient, "resolveSessions">;
   /** Verifies an access token (signature, issuer, audience, type, expiry); null when it is not a valid one. */
   verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null>;
   logger: Logger;
@@ -69,38 +124,19 @@ export interface IdentityResolverOptions {
  * cookie. Anything malformed is refused or anonymous before any lookup; a failed lookup is a 503, never a guess.
  */
 export function createIdentityResolver(options: IdentityResolverOptions) {
-  const resolve = async (request: ResolveSessionRequest): Promise<ResolvedSession | null> => {
-    try {
-      return await options.sessions.resolveSession(request);
-    } catch (error) {
-      if (error instanceof SessionServiceUnavailable) {
-        options.logger.error("session_lookup_failed", { reason: error.message });
-        throw sessionStoreUnavailable();
-      }
-      throw error;
-    }
-  };
-  // Requests carrying the same credential at the same moment share one lookup; a later request starts a new one,
-  // so a logout or revocation is seen by every request that begins after it completes.
-  const inFlight = new Map<string, Promise<ResolvedSession | null>>();
-  const lookUp = (request: ResolveSessionRequest): Promise<ResolvedSession | null> => {
+  const lookups = createSessionLookups(options.sessions, options.logger);
+  const lookUp = (credential: SessionCredential): Promise<ResolvedSession | null> => {
+    const cache = options.cache;
+    if (cache === undefined) return lookups(credential);
     // Keyed by a hash, so the cache holds no usable credential.
-    const credential = "token" in request ? `t:${request.token}` : `s:${request.sessionId}`;
-    const key = createHash("sha256").update(credential).digest("base64url");
-    const cached = options.cache?.get(key);
+    const key = createHash("sha256").update(credentialKey(credential)).digest("base64url");
+    const cached = cache.get(key);
     if (cached !== undefined) return Promise.resolve(cached);
-    let pending = inFlight.get(key);
-    if (pending === undefined) {
-      const generation = options.cache?.generation() ?? 0;
-      pending = resolve(request)
-        .then((session) => {
-          if (session !== null) options.cache?.set(key, session, generation);
-          return session;
-        })
-        .finally(() => inFlight.delete(key));
-      inFlight.set(key, pending);
-    }
-    return pending;
+    const generation = cache.generation();
+    return lookups(credential).then((session) => {
+      if (session !== null) cache.set(key, session, generation);
+      return session;
+    });
   };
 
   const fromBearer = async (authorization: string): Promise<RequestIdentity> => {

@@ -76,6 +76,7 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
     close: async () => {
       await running.close();
       await gateway.stop();
+      sessions.close();
       if (subscriber) await closeRedisClient(subscriber);
     },
   };

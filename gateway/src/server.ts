@@ -39,7 +39,7 @@ export interface GatewayDependencies {
   signingKey: ContextSigningKey;
   /** Published at /.well-known/jwks.json so subgraph teams can verify contexts without any secret. */
   publicJwks: JSONWebKeySet;
-  sessions: Pick<SessionServiceClient, "resolveSession">;
+  sessions: Pick<SessionServiceClient, "resolveSessions">;
   verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null>;
   /** Present when SESSION_CACHE=on. */
   sessionCache?: SessionCache;

@@ -26,9 +26,9 @@ function countingResolver() {
         logger: silentLogger,
         verifyAccessToken,
         sessions: {
-          resolveSession: async (request) => {
-            lookups.push(request);
-            return null;
+          resolveSessions: async (credentials) => {
+            lookups.push(...credentials);
+            return credentials.map(() => ({ session: null }));
           },
         },
       }),

@@ -1,10 +1,13 @@
 import { generateKeyMaterial, importSigningKey, publicKeys, silentLogger } from "@fedsession/runtime";
 import {
+  MAX_RESOLVE_BATCH,
   SessionServiceUnavailable,
   createAccessTokenVerifier,
   signAccessToken,
   type AccessTokenClaims,
+  type ResolveResult,
   type ResolvedSession,
+  type SessionCredential,
 } from "@fedsession/session-client";
 import { createIdentityResolver, CredentialRefused } from "../src/identity";
 
@@ -17,23 +20,41 @@ const session: ResolvedSession = {
   reusableUntil: 0,
 };
 
-function resolverWith(
-  answer: () => Promise<ResolvedSession | null>,
+const OTHER = `${"c".repeat(22)}.${"d".repeat(43)}`;
+const nameOf = (credential: SessionCredential) => ("token" in credential ? credential.token : credential.sessionId);
+/** Lets the event loop run until every pending batch has been dispatched. */
+const nextTurn = () => new Promise((done) => setImmediate(done));
+
+/** A resolver on a stub session service that answers each credential with `answer`, recording every call. */
+function resolverOn(
+  resolveSessions: (credentials: readonly SessionCredential[]) => Promise<ResolveResult[]>,
   verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null> = async () => null,
 ) {
   const lookups: string[] = [];
+  const batches: string[][] = [];
   const resolve = createIdentityResolver({
     cookieName: "fedsession",
     logger: silentLogger,
     verifyAccessToken,
     sessions: {
-      resolveSession: (request) => {
-        lookups.push("token" in request ? request.token : request.sessionId);
-        return answer();
+      resolveSessions: (credentials) => {
+        lookups.push(...credentials.map(nameOf));
+        batches.push(credentials.map(nameOf));
+        return resolveSessions(credentials);
       },
     },
   });
-  return { resolve, lookups };
+  return { resolve, lookups, batches };
+}
+
+function resolverWith(
+  answer: () => Promise<ResolvedSession | null>,
+  verifyAccessToken?: (token: string) => Promise<AccessTokenClaims | null>,
+) {
+  return resolverOn(
+    (credentials) => Promise.all(credentials.map(async () => ({ session: await answer() }))),
+    verifyAccessToken,
+  );
 }
 
 describe("resolving the request's identity", () => {
@@ -142,17 +163,73 @@ describe("resolving a bearer access token", () => {
   });
 });
 
-describe("coalescing lookups", () => {
-  it("shares one lookup between requests with the same credential at the same moment, never across time", async () => {
-    let release: () => void = () => {};
-    const { resolve, lookups } = resolverWith(() => new Promise((done) => (release = () => done(session))));
-    const together = [resolve({ cookie: `fedsession=${VALID}` }), resolve({ cookie: `fedsession=${VALID}` })];
-    release();
-    await Promise.all(together);
-    expect(lookups).toHaveLength(1);
-    const later = resolve({ cookie: `fedsession=${VALID}` });
-    release();
-    await later;
-    expect(lookups).toHaveLength(2);
+describe("batching lookups", () => {
+  const cookie = (token: string) => ({ cookie: `fedsession=${token}` });
+
+  it("sends the lookups that start in the same tick in one call, a credential named twice only once", async () => {
+    const { resolve, batches } = resolverWith(async () => session);
+    const results = await Promise.all([resolve(cookie(VALID)), resolve(cookie(OTHER)), resolve(cookie(VALID))]);
+    expect(batches).toEqual([[VALID, OTHER]]);
+    for (const result of results) expect(result.identity.authenticated).toBe(true);
+  });
+
+  it("never puts more than MAX_RESOLVE_BATCH credentials in one call", async () => {
+    const { resolve, batches } = resolverWith(async () => null);
+    const tokens = Array.from(
+      { length: MAX_RESOLVE_BATCH + 5 },
+      (_, n) => `${String(n).padStart(22, "a")}.${"b".repeat(43)}`,
+    );
+    await Promise.all(tokens.map((token) => resolve(cookie(token))));
+    expect(batches.map((batch) => batch.length)).toEqual([MAX_RESOLVE_BATCH, 5]);
+  });
+
+  it("answers each credential on its own: one that fails never fails its neighbours", async () => {
+    const third = `${"e".repeat(22)}.${"f".repeat(43)}`;
+    const { resolve } = resolverOn(async (credentials) =>
+      credentials.map((credential): ResolveResult => {
+        const name = nameOf(credential);
+        if (name === VALID) return { session };
+        if (name === OTHER) return { error: "SESSION_STORE_UNAVAILABLE" };
+        return { session: null };
+      }),
+    );
+    const [first, second, last] = await Promise.allSettled([
+      resolve(cookie(VALID)),
+      resolve(cookie(OTHER)),
+      resolve(cookie(third)),
+    ]);
+    expect(first).toMatchObject({ status: "fulfilled", value: { identity: { authenticated: true } } });
+    expect(second).toMatchObject({ status: "rejected" });
+    expect(second.status === "rejected" && (second.reason as CredentialRefused).graphQLError.extensions.code).toBe(
+      "SESSION_STORE_UNAVAILABLE",
+    );
+    expect(last).toMatchObject({
+      status: "fulfilled",
+      value: { identity: { authenticated: false }, clearCookie: true },
+    });
+  });
+
+  it("a request that starts after a logout completed is never answered by a batch sent before it", async () => {
+    // The store as the session service reads it when a call arrives; the answer of the first call is held in flight.
+    let live = true;
+    let releaseFirst: () => void = () => {};
+    const held = new Promise<void>((done) => (releaseFirst = done));
+    const { resolve, batches } = resolverOn(async (credentials) => {
+      const answers = credentials.map(() => ({ session: live ? session : null }));
+      if (batches.length === 1) await held;
+      return answers;
+    });
+
+    const before = resolve(cookie(VALID));
+    await nextTurn();
+    expect(batches).toHaveLength(1); // sent, read before the logout, answer still in flight
+    live = false; // the logout completes
+    const after = resolve(cookie(VALID));
+    await nextTurn();
+    expect(batches).toHaveLength(2); // a batch of its own, not the one in flight
+    releaseFirst();
+
+    await expect(before).resolves.toMatchObject({ identity: { authenticated: true } });
+    await expect(after).resolves.toEqual({ identity: { authenticated: false }, clearCookie: true });
   });
 });

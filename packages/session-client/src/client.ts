@@ -1,25 +1,30 @@
+import type { z } from "zod";
 import {
   SERVICE_TOKEN_HEADER,
   createServiceTokenSigner,
   type ContextSigningKey,
   type ServiceName,
 } from "@fedsession/subgraph-kit";
-import { requestIdHeaders } from "@fedsession/runtime";
+import { REQUEST_ID_HEADER, requestIdHeaders } from "@fedsession/runtime";
+import { createJsonPoster, PostFailed } from "./http-post";
 import {
   CREATE_SESSION_PATH,
-  RESOLVE_SESSION_PATH,
+  RESOLVE_SESSIONS_PATH,
   REVOCATION_EPOCH_PATH,
   REVOKE_USER_SESSIONS_PATH,
   UPDATE_USER_PERMISSIONS_PATH,
+  createSessionResponseSchema,
+  resolveSessionsResponseSchema,
+  revocationEpochResponseSchema,
+  revokeUserSessionsResponseSchema,
+  updateUserPermissionsResponseSchema,
   type CreateSessionRequest,
   type CreateSessionResponse,
-  type ResolveSessionRequest,
-  type ResolveSessionResponse,
-  type ResolvedSession,
+  type ResolveResult,
   type RevocationEpochRequest,
-  type RevocationEpochResponse,
   type RevokeUserSessionsRequest,
   type RevokeUserSessionsResponse,
+  type SessionCredential,
   type UpdateUserPermissionsRequest,
   type UpdateUserPermissionsResponse,
 } from "./protocol";
@@ -50,43 +55,60 @@ export interface SessionServiceClientOptions {
 
 export function createSessionServiceClient(options: SessionServiceClientOptions) {
   const serviceToken = createServiceTokenSigner(options.from, "session", options.signingKey);
-  const post = async <T>(path: string, body: unknown): Promise<T> => {
-    let response: Response;
+  const poster = createJsonPoster(options.baseUrl, options.timeoutMs);
+  /** `requestHeaders`: the calling request's id (by default the one being served, for the callee's log lines). */
+  const post = async <S extends z.ZodType>(
+    path: string,
+    body: unknown,
+    schema: S,
+    requestHeaders: Record<string, string> = requestIdHeaders(),
+  ): Promise<z.output<S>> => {
+    let answer;
     try {
-      response = await fetch(new URL(path, options.baseUrl), {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          [SERVICE_TOKEN_HEADER]: await serviceToken(),
-          ...requestIdHeaders(),
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
+      const headers = { [SERVICE_TOKEN_HEADER]: await serviceToken(), ...requestHeaders };
+      answer = await poster.post(path, headers, JSON.stringify(body));
     } catch (error) {
-      throw new SessionServiceUnavailable(`session service unreachable: ${(error as Error).name}`);
+      if (error instanceof PostFailed)
+        throw new SessionServiceUnavailable(`session service ${error.reason} on ${path}`);
+      throw error;
     }
-    if (response.status === 409) {
-      await response.body?.cancel();
-      throw new SessionRevokedDuringCreate();
+    if (answer.status === 409) throw new SessionRevokedDuringCreate();
+    if (answer.status < 200 || answer.status > 299) {
+      throw new SessionServiceUnavailable(`session service answered ${answer.status} on ${path}`);
     }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new SessionServiceUnavailable(`session service answered ${response.status} on ${path}`);
-    }
-    return (await response.json()) as T;
+    const parsed = schema.safeParse(answer.body);
+    if (!parsed.success) throw new SessionServiceUnavailable(`session service answered an unexpected shape on ${path}`);
+    return parsed.data;
   };
 
   return {
-    createSession: (request: CreateSessionRequest) => post<CreateSessionResponse>(CREATE_SESSION_PATH, request),
-    resolveSession: async (request: ResolveSessionRequest): Promise<ResolvedSession | null> =>
-      (await post<ResolveSessionResponse>(RESOLVE_SESSION_PATH, request)).session,
-    updateUserPermissions: (request: UpdateUserPermissionsRequest) =>
-      post<UpdateUserPermissionsResponse>(UPDATE_USER_PERMISSIONS_PATH, request),
-    revokeUserSessions: (request: RevokeUserSessionsRequest) =>
-      post<RevokeUserSessionsResponse>(REVOKE_USER_SESSIONS_PATH, request),
+    createSession: (request: CreateSessionRequest): Promise<CreateSessionResponse> =>
+      post(CREATE_SESSION_PATH, request, createSessionResponseSchema),
+    /**
+     * One answer per credential, in order, from one call; each may be an error of its own. Throws
+     * SessionServiceUnavailable when the call as a whole failed. A batch serves several requests, so it carries a
+     * request id only when the caller names the one request it serves.
+     */
+    resolveSessions: async (
+      credentials: readonly SessionCredential[],
+      requestId?: string,
+    ): Promise<ResolveResult[]> => {
+      const requestHeaders: Record<string, string> = requestId === undefined ? {} : { [REQUEST_ID_HEADER]: requestId };
+      const body = { credentials };
+      const { results } = await post(RESOLVE_SESSIONS_PATH, body, resolveSessionsResponseSchema, requestHeaders);
+      if (results.length !== credentials.length) {
+        throw new SessionServiceUnavailable(`session service answered ${results.length} of ${credentials.length}`);
+      }
+      return results;
+    },
+    updateUserPermissions: (request: UpdateUserPermissionsRequest): Promise<UpdateUserPermissionsResponse> =>
+      post(UPDATE_USER_PERMISSIONS_PATH, request, updateUserPermissionsResponseSchema),
+    revokeUserSessions: (request: RevokeUserSessionsRequest): Promise<RevokeUserSessionsResponse> =>
+      post(REVOKE_USER_SESSIONS_PATH, request, revokeUserSessionsResponseSchema),
     revocationEpoch: async (request: RevocationEpochRequest): Promise<string> =>
-      (await post<RevocationEpochResponse>(REVOCATION_EPOCH_PATH, request)).epoch,
+      (await post(REVOCATION_EPOCH_PATH, request, revocationEpochResponseSchema)).epoch,
+    /** Closes the idle keep-alive connections. */
+    close: (): void => poster.close(),
   };
 }
 

@@ -1,31 +1,33 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { z } from "zod";
 import { publicKeys, sendJson, type KeyMaterial, type Logger, type RouteHandler } from "@fedsession/runtime";
 import {
   CREATE_SESSION_PATH,
   REVOCATION_EPOCH_PATH,
-  RESOLVE_SESSION_PATH,
+  RESOLVE_SESSIONS_PATH,
   REVOKE_USER_SESSIONS_PATH,
   UPDATE_USER_PERMISSIONS_PATH,
+  createSessionRequestSchema,
+  resolveSessionsRequestSchema,
+  revocationEpochRequestSchema,
+  revokeUserSessionsRequestSchema,
+  sessionCredentialSchema,
+  updateUserPermissionsRequestSchema,
   type CreateSessionResponse,
   type InternalErrorResponse,
+  type ResolveResult,
+  type ResolveSessionsResponse,
   type RevocationEpochResponse,
-  type ResolveSessionResponse,
   type RevokeUserSessionsResponse,
+  type SessionCredential,
   type UpdateUserPermissionsResponse,
 } from "@fedsession/session-client";
 import { createServiceTokenVerifier, SERVICE_TOKEN_HEADER, type ServiceName } from "@fedsession/subgraph-kit";
 import type { Audit } from "./audit";
 import { RevokedDuringCreate, SessionStoreUnavailable } from "./errors";
-import {
-  BadInternalRequest,
-  parseCreateSessionRequest,
-  parseRevocationEpochRequest,
-  parseResolveSessionRequest,
-  parseRevokeUserSessionsRequest,
-  parseUpdateUserPermissionsRequest,
-  readJsonBody,
-} from "./internal-requests";
-import type { SessionService } from "./sessions";
+import { BadInternalRequest, bodyParser, readJsonBody } from "./internal-requests";
+import type { ResolveOutcome, SessionService } from "./sessions";
+import type { SessionRecord } from "./store/session-store";
 import { reusableUntil } from "./slide";
 import { sessionExpiresAt } from "./store/session-store";
 
@@ -62,15 +64,17 @@ interface RouteContext {
  * One internal route: POST only, from exactly one calling service, with a validated JSON body. The order matters:
  * an unauthenticated caller is refused before its body is read.
  */
-function internalRoute<TBody>(
+function internalRoute<S extends z.ZodType>(
   context: RouteContext,
   options: {
     name: string;
     caller: ServiceName;
-    parse: (body: unknown) => TBody;
-    handle: (body: TBody, res: ServerResponse) => Promise<void>;
+    /** The body's schema from the protocol. */
+    body: S;
+    handle: (body: z.output<S>, res: ServerResponse) => Promise<void>;
   },
 ): RouteHandler {
+  const parse = bodyParser(options.body);
   const verify = createServiceTokenVerifier({
     from: options.caller,
     to: "session",
@@ -84,9 +88,9 @@ function internalRoute<TBody>(
       context.logger.warn("internal_call_refused", { route: options.name });
       return sendError(res, 401, "UNAUTHORIZED_SERVICE", `only the ${options.caller} service may call this route`);
     }
-    let body: TBody;
+    let body: z.output<S>;
     try {
-      body = options.parse(await readJsonBody(req));
+      body = parse(await readJsonBody(req));
     } catch (error) {
       if (error instanceof BadInternalRequest)
         return sendError(res, 400, "BAD_REQUEST", error.message, { connection: "close" });
@@ -104,6 +108,28 @@ function internalRoute<TBody>(
   };
 }
 
+function resolvedSession(record: SessionRecord) {
+  return {
+    id: record.id,
+    userId: record.userId,
+    permissions: record.permissions,
+    expiresAt: new Date(sessionExpiresAt(record)).toISOString(),
+    reusableUntil: reusableUntil(record),
+  };
+}
+
+function resultOf(outcome: ResolveOutcome | undefined, logger: Logger): ResolveResult {
+  if (outcome !== undefined && "record" in outcome) {
+    return { session: outcome.record && resolvedSession(outcome.record) };
+  }
+  const cause = outcome?.unavailable.cause;
+  logger.error("session_store_failed", {
+    route: "resolve",
+    cause: cause instanceof Error ? cause.message : String(cause),
+  });
+  return { error: "SESSION_STORE_UNAVAILABLE" };
+}
+
 /** The session service's internal HTTP API (packages/session-client/src/protocol.ts), served beside /graphql. */
 export function createInternalRoutes(options: InternalRoutesOptions): Record<string, RouteHandler> {
   const { sessions, logger, audit } = options;
@@ -112,7 +138,7 @@ export function createInternalRoutes(options: InternalRoutesOptions): Record<str
     [CREATE_SESSION_PATH]: internalRoute(context, {
       name: "create",
       caller: "auth",
-      parse: parseCreateSessionRequest,
+      body: createSessionRequestSchema,
       handle: async (request, res) => {
         const created = await sessions.create(request);
         const { record } = created;
@@ -147,37 +173,34 @@ export function createInternalRoutes(options: InternalRoutesOptions): Record<str
     [REVOCATION_EPOCH_PATH]: internalRoute(context, {
       name: "revocation_epoch",
       caller: "auth",
-      parse: parseRevocationEpochRequest,
+      body: revocationEpochRequestSchema,
       handle: async ({ userId }, res) => {
         const epoch = await sessions.revocationEpoch(userId);
         sendJson(res, 200, { epoch } satisfies RevocationEpochResponse, NO_STORE);
       },
     }),
-    [RESOLVE_SESSION_PATH]: internalRoute(context, {
+    [RESOLVE_SESSIONS_PATH]: internalRoute(context, {
       name: "resolve",
       caller: "gateway",
-      parse: parseResolveSessionRequest,
-      handle: async (request, res) => {
-        const record =
-          "token" in request
-            ? await sessions.resolve(request.token)
-            : await sessions.resolveTokenSession(request.sessionId);
-        const response: ResolveSessionResponse = {
-          session: record && {
-            id: record.id,
-            userId: record.userId,
-            permissions: record.permissions,
-            expiresAt: new Date(sessionExpiresAt(record)).toISOString(),
-            reusableUntil: reusableUntil(record),
-          },
-        };
-        sendJson(res, 200, response, NO_STORE);
+      body: resolveSessionsRequestSchema,
+      handle: async ({ credentials }, res) => {
+        // Each entry is checked on its own, so one malformed credential is refused alone.
+        const checked = credentials.map((entry) => sessionCredentialSchema.safeParse(entry));
+        const valid: SessionCredential[] = [];
+        for (const entry of checked) if (entry.success) valid.push(entry.data);
+        const outcomes = await sessions.resolveMany(valid);
+        let next = 0;
+        const results = checked.map((entry): ResolveResult => {
+          if (!entry.success) return { error: "BAD_REQUEST" };
+          return resultOf(outcomes[next++], logger);
+        });
+        sendJson(res, 200, { results } satisfies ResolveSessionsResponse, NO_STORE);
       },
     }),
     [UPDATE_USER_PERMISSIONS_PATH]: internalRoute(context, {
       name: "update_permissions",
       caller: "auth",
-      parse: parseUpdateUserPermissionsRequest,
+      body: updateUserPermissionsRequestSchema,
       handle: async ({ userId, permissions }, res) => {
         const updated = await sessions.updatePermissionsForUser(userId, permissions);
         logger.info("user_session_permissions_updated", { userId, count: updated });
@@ -187,7 +210,7 @@ export function createInternalRoutes(options: InternalRoutesOptions): Record<str
     [REVOKE_USER_SESSIONS_PATH]: internalRoute(context, {
       name: "revoke_user",
       caller: "auth",
-      parse: parseRevokeUserSessionsRequest,
+      body: revokeUserSessionsRequestSchema,
       handle: async ({ userId, exceptSessionId }, res) => {
         const revoked = await sessions.revokeForUser(userId, exceptSessionId);
         audit("user_sessions_revoked", {

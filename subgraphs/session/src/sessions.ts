@@ -6,8 +6,10 @@ import {
   parseSessionToken,
   signAccessToken,
   SESSION_ID_BYTES,
+  SESSION_ID_PATTERN,
   SESSION_SECRET_BYTES,
   type CreateSessionRequest,
+  type SessionCredential,
   type TokenPair,
 } from "@fedsession/session-client";
 import { RevokedDuringCreate, SessionStoreUnavailable } from "./errors";
@@ -57,8 +59,6 @@ export type RefreshResult =
   | { outcome: "invalid" };
 
 /** A session id as tokens carry it; anything else is refused before it costs a lookup. */
-const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
-
 export const isSessionId = (text: string): boolean => SESSION_ID_PATTERN.test(text);
 
 /** Lone UTF-16 surrogates cannot be encoded as UTF-8 (nor read by Redis's cjson), so they become U+FFFD. */
@@ -66,6 +66,23 @@ const wellFormed = (text: string | null) => text && text.replace(/\p{Surrogate}/
 
 /** Enough to tell devices apart in a session list; the rest of a long user agent would only cost store memory. */
 export const MAX_USER_AGENT_LENGTH = 256;
+
+/** One credential's answer in a batch: its live session (null: none), or the store failure that hit it alone. */
+export type ResolveOutcome = { record: SessionRecord | null } | { unavailable: SessionStoreUnavailable };
+
+/** The session id a credential names, or null when it is malformed (no read is spent on it). */
+function sessionIdOf(credential: SessionCredential): string | null {
+  if ("sessionId" in credential) return isSessionId(credential.sessionId) ? credential.sessionId : null;
+  return parseSessionToken(credential.token)?.id ?? null;
+}
+
+/** Whether the stored record is the one the credential proves: a COOKIE session and its secret, or a TOKEN session. */
+function provenBy(credential: SessionCredential, record: SessionRecord): boolean {
+  if ("sessionId" in credential) return record.transport === "TOKEN";
+  const parsed = parseSessionToken(credential.token);
+  if (parsed === null || record.transport !== "COOKIE" || record.secretHash === null) return false;
+  return secretMatches(parsed.secret, record.secretHash);
+}
 
 async function fromStore<T>(operation: Promise<T>): Promise<T> {
   try {
@@ -94,6 +111,44 @@ export function createSessionService(options: SessionServiceOptions) {
     if (now - record.lastSeenAt < slideAfterMs(record)) return record;
     const next = slid(record, now);
     return (await fromStore(store.touch(next))) ? next : null;
+  }
+
+  /**
+   * Resolves every credential with one store read for all of them (then a sliding write for the few that are due).
+   * Each answers on its own: a malformed credential is null without a read, and a record that cannot be decoded
+   * or slid fails only its own credential. Throws SessionStoreUnavailable only when the shared read failed.
+   */
+  async function resolveMany(credentials: readonly SessionCredential[]): Promise<ResolveOutcome[]> {
+    const ids = credentials.map(sessionIdOf);
+    const wanted = ids.filter((id): id is string => id !== null);
+    const reads = wanted.length === 0 ? [] : await fromStore(store.getMany(wanted));
+    let next = 0;
+    return Promise.all(
+      credentials.map(async (credential, index): Promise<ResolveOutcome> => {
+        if (ids[index] === null) return { record: null };
+        const read = reads[next++];
+        if (read === undefined || "error" in read) {
+          return {
+            unavailable: new SessionStoreUnavailable({
+              cause: read?.error ?? "the store answered fewer reads than asked",
+            }),
+          };
+        }
+        if (read.record === null || !provenBy(credential, read.record)) return { record: null };
+        try {
+          return { record: await use(read.record) };
+        } catch (error) {
+          if (error instanceof SessionStoreUnavailable) return { unavailable: error };
+          throw error;
+        }
+      }),
+    );
+  }
+
+  async function resolveOne(credential: SessionCredential): Promise<SessionRecord | null> {
+    const [outcome] = await resolveMany([credential]);
+    if (outcome === undefined || "unavailable" in outcome) throw outcome?.unavailable ?? new Error("no outcome");
+    return outcome.record;
   }
 
   async function mintTokens(record: SessionRecord, refreshSecret: string): Promise<TokenPair> {
@@ -146,21 +201,13 @@ export function createSessionService(options: SessionServiceOptions) {
         : { transport: "TOKEN", record, tokens: await mintTokens(record, secret), replaced, evicted };
     },
 
+    resolveMany,
+
     /** The live COOKIE session a cookie token names; null for anything malformed, unknown, wrong or ended. */
-    async resolve(token: string): Promise<SessionRecord | null> {
-      const parsed = parseSessionToken(token);
-      if (parsed === null) return null;
-      const record = await fromStore(store.get(parsed.id));
-      if (record?.transport !== "COOKIE" || record.secretHash === null) return null;
-      return secretMatches(parsed.secret, record.secretHash) ? use(record) : null;
-    },
+    resolve: (token: string): Promise<SessionRecord | null> => resolveOne({ token }),
 
     /** The live TOKEN session an access token (already verified by the gateway) names. */
-    async resolveTokenSession(sessionId: string): Promise<SessionRecord | null> {
-      if (!isSessionId(sessionId)) return null;
-      const record = await fromStore(store.get(sessionId));
-      return record?.transport === "TOKEN" ? use(record) : null;
-    },
+    resolveTokenSession: (sessionId: string): Promise<SessionRecord | null> => resolveOne({ sessionId }),
 
     /**
      * Trades a refresh token for a new pair. A token that was already traded means two parties hold it, so the

@@ -10,13 +10,14 @@ import {
 } from "@fedsession/runtime";
 import {
   CREATE_SESSION_PATH,
-  RESOLVE_SESSION_PATH,
+  MAX_RESOLVE_BATCH,
+  RESOLVE_SESSIONS_PATH,
   REVOKE_USER_SESSIONS_PATH,
   UPDATE_USER_PERMISSIONS_PATH,
   createAccessTokenVerifier,
   parseSessionToken,
   type CreateSessionResponse,
-  type ResolveSessionResponse,
+  type ResolveSessionsResponse,
   type TokenPair,
 } from "@fedsession/session-client";
 import {
@@ -113,6 +114,7 @@ describe("session subgraph over HTTP", () => {
       create: failure,
       revocationEpoch: failure,
       get: failure,
+      getMany: failure,
       touch: failure,
       delete: failure,
       listByUser: failure,
@@ -177,8 +179,9 @@ describe("session subgraph over HTTP", () => {
     new Date((Math.floor(clock.now().getTime() / 1000) + ACCESS_TOKEN_TTL_SECONDS) * 1000).toISOString();
 
   async function resolve(request: Record<string, unknown>) {
-    const response = await internal(RESOLVE_SESSION_PATH, request, "gateway");
-    return ((await response.json()) as { session: { id: string; permissions: string[] } | null }).session;
+    const response = await internal(RESOLVE_SESSIONS_PATH, { credentials: [request] }, "gateway");
+    const [result] = ((await response.json()) as ResolveSessionsResponse).results;
+    return result !== undefined && "session" in result ? result.session : undefined;
   }
 
   async function graphql(
@@ -216,18 +219,21 @@ describe("session subgraph over HTTP", () => {
         maxAgeSeconds: ABSOLUTE_TTL_SECONDS,
       });
 
-      const resolved = await internal(RESOLVE_SESSION_PATH, { token: body.token }, "gateway");
+      const resolved = await internal(RESOLVE_SESSIONS_PATH, { credentials: [{ token: body.token }] }, "gateway");
       expect(resolved.status).toBe(200);
-      const answer = (await resolved.json()) as { session: { reusableUntil: number } };
-      expect(answer).toEqual({
-        session: {
-          id: body.session.id,
-          userId: "u-alice",
-          permissions: ["documents:read"],
-          expiresAt: body.session.expiresAt,
-          reusableUntil: expect.any(Number),
+      const { results } = (await resolved.json()) as { results: { session: { reusableUntil: number } }[] };
+      expect(results).toEqual([
+        {
+          session: {
+            id: body.session.id,
+            userId: "u-alice",
+            permissions: ["documents:read"],
+            expiresAt: body.session.expiresAt,
+            reusableUntil: expect.any(Number),
+          },
         },
-      });
+      ]);
+      const answer = results[0] as { session: { reusableUntil: number } };
       // A gateway cache may reuse the answer only until the next sliding write, well before the session ends.
       expect(answer.session.reusableUntil).toBeLessThan(Date.parse(body.session.expiresAt));
     });
@@ -236,9 +242,9 @@ describe("session subgraph over HTTP", () => {
       const { token } = await createSession();
       const wrongSecret = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
       for (const candidate of ["", "garbage", `${"a".repeat(22)}.${"b".repeat(43)}`, wrongSecret]) {
-        const response = await internal(RESOLVE_SESSION_PATH, { token: candidate }, "gateway");
+        const response = await internal(RESOLVE_SESSIONS_PATH, { credentials: [{ token: candidate }] }, "gateway");
         expect(response.status).toBe(200);
-        await expect(response.json()).resolves.toEqual({ session: null });
+        await expect(response.json()).resolves.toEqual({ results: [{ session: null }] });
       }
     });
 
@@ -247,9 +253,9 @@ describe("session subgraph over HTTP", () => {
       const refusals = [
         await internal(CREATE_SESSION_PATH, newSession, "gateway"),
         await internal(CREATE_SESSION_PATH, newSession, null),
-        await internal(RESOLVE_SESSION_PATH, { token }, "auth"),
-        await internal(RESOLVE_SESSION_PATH, { token }, "session"),
-        await internal(RESOLVE_SESSION_PATH, { token }, null),
+        await internal(RESOLVE_SESSIONS_PATH, { credentials: [{ token }] }, "auth"),
+        await internal(RESOLVE_SESSIONS_PATH, { credentials: [{ token }] }, "session"),
+        await internal(RESOLVE_SESSIONS_PATH, { credentials: [{ token }] }, null),
         await internal(UPDATE_USER_PERMISSIONS_PATH, { userId: "u-alice", permissions: [] }, "gateway"),
         await internal(REVOKE_USER_SESSIONS_PATH, { userId: "u-alice", exceptSessionId: null }, "gateway"),
         await internal(REVOKE_USER_SESSIONS_PATH, { userId: "u-alice", exceptSessionId: null }, null),
@@ -262,7 +268,7 @@ describe("session subgraph over HTTP", () => {
 
     it("refuses a service token signed with a key the caller does not publish", async () => {
       const stranger = await importSigningKey(await generateKeyMaterial(true), "gateway");
-      const response = await fetch(`${main.url}${RESOLVE_SESSION_PATH}`, {
+      const response = await fetch(`${main.url}${RESOLVE_SESSIONS_PATH}`, {
         method: "POST",
         headers: {
           "content-type": "application/json",
@@ -274,7 +280,7 @@ describe("session subgraph over HTTP", () => {
     });
 
     it("answers 405 to anything but POST", async () => {
-      const response = await fetch(`${main.url}${RESOLVE_SESSION_PATH}`, {
+      const response = await fetch(`${main.url}${RESOLVE_SESSIONS_PATH}`, {
         headers: { [SERVICE_TOKEN_HEADER]: await signServiceToken("gateway", "session", keys.gateway, clock.now()) },
       });
       expect(response.status).toBe(405);
@@ -307,10 +313,15 @@ describe("session subgraph over HTTP", () => {
         "auth",
         { ...newSession, replacesSessionId: "session:{x}" },
       ],
-      ["a numeric token", RESOLVE_SESSION_PATH, "gateway", { token: 42 }],
-      ["no token", RESOLVE_SESSION_PATH, "gateway", {}],
-      ["both a token and a sessionId", RESOLVE_SESSION_PATH, "gateway", { token: "a", sessionId: "b" }],
-      ["a numeric sessionId", RESOLVE_SESSION_PATH, "gateway", { sessionId: 7 }],
+      ["no credentials", RESOLVE_SESSIONS_PATH, "gateway", {}],
+      ["credentials that are not a list", RESOLVE_SESSIONS_PATH, "gateway", { credentials: { token: "a" } }],
+      ["an empty list of credentials", RESOLVE_SESSIONS_PATH, "gateway", { credentials: [] }],
+      [
+        "more credentials than one batch may hold",
+        RESOLVE_SESSIONS_PATH,
+        "gateway",
+        { credentials: Array.from({ length: MAX_RESOLVE_BATCH + 1 }, () => ({ sessionId: "a".repeat(22) })) },
+      ],
       ["permissions that are not a list", UPDATE_USER_PERMISSIONS_PATH, "auth", { userId: "u", permissions: "a" }],
       ["no userId", UPDATE_USER_PERMISSIONS_PATH, "auth", { permissions: [] }],
       ["a missing exceptSessionId", REVOKE_USER_SESSIONS_PATH, "auth", { userId: "u" }],
@@ -321,9 +332,37 @@ describe("session subgraph over HTTP", () => {
       await expect(response.json()).resolves.toMatchObject({ error: "BAD_REQUEST" });
     });
 
+    it("answers every credential of a batch on its own: a malformed entry is refused alone", async () => {
+      const { token } = await createSession();
+      const response = await internal(
+        RESOLVE_SESSIONS_PATH,
+        {
+          credentials: [
+            { token: 42 },
+            { token },
+            { token: "a", sessionId: "b" },
+            { sessionId: 7 },
+            {},
+            { token: "garbage" },
+          ],
+        },
+        "gateway",
+      );
+      expect(response.status).toBe(200);
+      const { results } = (await response.json()) as ResolveSessionsResponse;
+      expect(results).toEqual([
+        { error: "BAD_REQUEST" },
+        { session: expect.objectContaining({ userId: "u-alice" }) },
+        { error: "BAD_REQUEST" },
+        { error: "BAD_REQUEST" },
+        { error: "BAD_REQUEST" },
+        { session: null },
+      ]);
+    });
+
     it("answers 503 when the store fails, and logs the failure without the token", async () => {
       const token = `${"a".repeat(22)}.${"b".repeat(43)}`;
-      const resolved = await internal(RESOLVE_SESSION_PATH, { token }, "gateway", broken);
+      const resolved = await internal(RESOLVE_SESSIONS_PATH, { credentials: [{ token }] }, "gateway", broken);
       expect(resolved.status).toBe(503);
       await expect(resolved.json()).resolves.toMatchObject({ error: "SESSION_STORE_UNAVAILABLE" });
       const created = await internal(CREATE_SESSION_PATH, newSession, "auth", broken);
@@ -431,8 +470,9 @@ describe("session subgraph over HTTP", () => {
         return (await response.json()) as CreateSessionResponse;
       };
       const resolveOn = async (request: Record<string, unknown>) => {
-        const response = await internal(RESOLVE_SESSION_PATH, request, "gateway", server);
-        return ((await response.json()) as ResolveSessionResponse).session;
+        const response = await internal(RESOLVE_SESSIONS_PATH, { credentials: [request] }, "gateway", server);
+        const [result] = ((await response.json()) as ResolveSessionsResponse).results;
+        return result !== undefined && "session" in result ? result.session : undefined;
       };
       const auditLines = (event: string) =>
         server.logs
@@ -532,8 +572,8 @@ describe("session subgraph over HTTP", () => {
       const { response, body } = await graphql("mutation { logout }", identity);
       expect(body).toEqual({ data: { logout: true } });
       expect(response.headers.get(CLEAR_SESSION_HEADER)).toBe("1");
-      const resolved = await internal(RESOLVE_SESSION_PATH, { token }, "gateway");
-      await expect(resolved.json()).resolves.toEqual({ session: null });
+      const resolved = await internal(RESOLVE_SESSIONS_PATH, { credentials: [{ token }] }, "gateway");
+      await expect(resolved.json()).resolves.toEqual({ results: [{ session: null }] });
       await expect(graphql(CURRENT, identity).then(({ body }) => body)).resolves.toEqual({
         data: { currentSession: null },
       });

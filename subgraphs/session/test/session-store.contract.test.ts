@@ -123,6 +123,33 @@ describe.each([
       await expect(store.get("no-such-session")).resolves.toBeNull();
     });
 
+    it("getMany reads many sessions in one call, in order, null for unknown, ended and repeated-but-gone ones", async () => {
+      const first = recordFor(user, fixture.now());
+      const second = recordFor(user, fixture.now());
+      const ended = recordFor(user, fixture.now());
+      for (const record of [first, second, ended]) await store.create(record);
+      await store.delete(ended.id);
+      await expect(store.getMany([second.id, "no-such-session", first.id, ended.id, second.id])).resolves.toEqual([
+        { record: second },
+        { record: null },
+        { record: first },
+        { record: null },
+        { record: second },
+      ]);
+      await expect(store.getMany([])).resolves.toEqual([]);
+    });
+
+    it("getMany fails only the read of a record that cannot be decoded", async () => {
+      if (!fixture.redis) return;
+      const good = recordFor(user, fixture.now());
+      await store.create(good);
+      const corruptId = randomBytes(16).toString("base64url");
+      await fixture.redis.raw.set(`${fixture.redis.keyPrefix}${sessionKey(corruptId)}`, '{"v":3,"u":7}', "PX", 60_000);
+      const [corrupt, read] = await store.getMany([corruptId, good.id]);
+      expect(corrupt).toEqual({ error: expect.any(Error) });
+      expect(read).toEqual({ record: good });
+    });
+
     it("keys carry the prefix and a hash tag per session and per user", async () => {
       const record = recordFor(user, fixture.now());
       await store.create(record);

@@ -43,6 +43,7 @@ function countingStore(inner: SessionStore): { store: SessionStore; calls: Store
       create: (session, epoch) => record("create", inner.create(session, epoch)),
       revocationEpoch: (userId) => record("revocationEpoch", inner.revocationEpoch(userId)),
       get: (id) => record("get", inner.get(id)),
+      getMany: (ids) => record("getMany", inner.getMany(ids)),
       touch: (session) => record("touch", inner.touch(session)),
       delete: (id) => record("delete", inner.delete(id)),
       listByUser: (userId, limit) => record("listByUser", inner.listByUser(userId, limit)),
@@ -169,7 +170,7 @@ describe("session service", () => {
       const created = await sessions.create(alice);
       calls.length = 0;
       await expect(sessions.resolve(cookieOf(created))).resolves.toEqual(created.record);
-      expect(calls).toEqual(["get"]);
+      expect(calls).toEqual(["getMany"]);
     });
 
     it("never consults the store for a malformed token", async () => {
@@ -226,11 +227,11 @@ describe("session service", () => {
 
       clock.advance(179 * SECOND);
       await expect(sessions.resolve(token)).resolves.toEqual(created.record);
-      expect(calls).toEqual(["get"]);
+      expect(calls).toEqual(["getMany"]);
 
       clock.advance(1 * SECOND);
       const slid = await sessions.resolve(token);
-      expect(calls).toEqual(["get", "get", "touch"]);
+      expect(calls).toEqual(["getMany", "getMany", "touch"]);
       expect(slid).toMatchObject({
         lastSeenAt: clock.now().getTime(),
         idleExpiresAt: clock.now().getTime() + 1800 * SECOND,
@@ -239,7 +240,7 @@ describe("session service", () => {
       calls.length = 0;
       clock.advance(179 * SECOND);
       await expect(sessions.resolve(token)).resolves.toEqual(slid);
-      expect(calls).toEqual(["get"]);
+      expect(calls).toEqual(["getMany"]);
 
       // The deadline counts from the last write, not the last read: 1799 s after the slide the session still lives.
       clock.advance(1620 * SECOND);
@@ -254,7 +255,7 @@ describe("session service", () => {
       await sessions.resolve(token);
       clock.advance(1);
       await sessions.resolve(token);
-      expect(calls).toEqual(["get", "get", "touch"]);
+      expect(calls).toEqual(["getMany", "getMany", "touch"]);
     });
 
     it("under steady use (a resolve every second for 30 minutes) writes to the store on fewer than 1% of resolves", async () => {
@@ -267,7 +268,7 @@ describe("session service", () => {
         await expect(sessions.resolve(token)).resolves.not.toBeNull();
       }
       const writes = calls.filter((call) => WRITES.includes(call)).length;
-      expect(calls.filter((call) => call === "get")).toHaveLength(resolves);
+      expect(calls.filter((call) => call === "getMany")).toHaveLength(resolves);
       expect(writes / resolves).toBeLessThan(0.01);
     });
 
@@ -295,14 +296,39 @@ describe("session service", () => {
       calls.length = 0;
       clock.advance(59 * SECOND);
       await expect(sessions.resolveTokenSession(record.id)).resolves.toEqual(record);
-      expect(calls).toEqual(["get"]);
+      expect(calls).toEqual(["getMany"]);
       clock.advance(SECOND);
       await expect(sessions.resolveTokenSession(record.id)).resolves.toMatchObject({
         idleExpiresAt: clock.now().getTime() + 600 * SECOND,
       });
-      expect(calls).toEqual(["get", "get", "touch"]);
+      expect(calls).toEqual(["getMany", "getMany", "touch"]);
       clock.advance(600 * SECOND);
       await expect(sessions.resolveTokenSession(record.id)).resolves.toBeNull();
+    });
+
+    it("resolves a batch with one store read, each credential answered on its own", async () => {
+      const { sessions, calls } = setup();
+      const cookie = await sessions.create(alice);
+      const app = await sessions.create(aliceApp);
+      const token = cookieOf(cookie);
+      calls.length = 0;
+      const outcomes = await sessions.resolveMany([
+        { token },
+        { token: "garbage" },
+        { token: `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}` },
+        { sessionId: app.record.id },
+        { sessionId: cookie.record.id },
+        { token: `${app.record.id}.${"b".repeat(43)}` },
+      ]);
+      expect(outcomes).toEqual([
+        { record: cookie.record },
+        { record: null },
+        { record: null },
+        { record: app.record },
+        { record: null },
+        { record: null },
+      ]);
+      expect(calls).toEqual(["getMany"]);
     });
 
     it("never looks up a session id that is not shaped like one", async () => {
@@ -530,6 +556,7 @@ describe("session service", () => {
       create: failure,
       revocationEpoch: failure,
       get: failure,
+      getMany: failure,
       touch: failure,
       delete: failure,
       listByUser: failure,

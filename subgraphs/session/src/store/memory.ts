@@ -80,6 +80,13 @@ export function createMemorySessionStore(
       return record && copy(record);
     },
 
+    async getMany(ids) {
+      return ids.map((id) => {
+        const record = live(id);
+        return { record: record && copy(record) };
+      });
+    },
+
     async touch(record) {
       const current = live(record.id);
       if (current === null) return false;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Cluster } from "ioredis";
 import type { RedisClient } from "@fedsession/runtime";
 import {
   decodeRecord,
@@ -17,6 +18,7 @@ import {
   isExpired,
   REFRESH_RETRY_GRACE_MS,
   sessionExpiresAt,
+  type BatchRead,
   type RotateRefreshOutcome,
   type SessionRecord,
   type SessionStore,
@@ -88,6 +90,27 @@ export function createRedisSessionStore(client: RedisClient, options: RedisSessi
     const record = text === null ? null : decodeRecord(id, text);
     return record === null || isExpired(record, now().getTime()) ? null : record;
   };
+
+  /** A stored text as a live record; a record that cannot be decoded is that read's error alone. */
+  const liveRead = (id: string, text: string | null, at: number): BatchRead => {
+    if (text === null) return { record: null };
+    try {
+      const record = decodeRecord(id, text);
+      return { record: record === null || isExpired(record, at) ? null : record };
+    } catch (error) {
+      return { error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  };
+
+  /**
+   * One MGET on a single Redis. Under Cluster the sessions' keys hash to different slots, which one MGET may not
+   * span: the GETs are issued together and ioredis's auto-pipelining sends each node's share as one pipeline, so
+   * the batch still costs one round trip (in parallel, one per node holding any of its keys).
+   */
+  const readMany = (ids: readonly string[]): Promise<(string | null)[]> =>
+    client instanceof Cluster
+      ? Promise.all(ids.map((id) => client.get(sessionKey(id))))
+      : client.mget(ids.map(sessionKey));
 
   /** Replaces fields of one live session in one atomic step; null when it is gone. */
   const patch = async (
@@ -175,6 +198,13 @@ export function createRedisSessionStore(client: RedisClient, options: RedisSessi
     },
 
     get: readLive,
+
+    async getMany(ids) {
+      if (ids.length === 0) return [];
+      const texts = await readMany(ids);
+      const at = now().getTime();
+      return ids.map((id, index) => liveRead(id, texts[index] ?? null, at));
+    },
 
     async touch(record) {
       return (await patch(record.id, encodeSlide(record), ttlOf(record))) !== null;

@@ -57,6 +57,9 @@ export interface RotationLimits {
   maxRotations: number;
 }
 
+/** One record of a batch read, or why that one record could not be read. */
+export type BatchRead = { record: SessionRecord | null } | { error: Error };
+
 /** The port every session store adapter implements; one contract suite checks them all. */
 export interface SessionStore {
   /**
@@ -69,6 +72,11 @@ export interface SessionStore {
   revocationEpoch(userId: string): Promise<string>;
   /** Null when absent or expired. */
   get(id: string): Promise<SessionRecord | null>;
+  /**
+   * One read per id, in order, in one round trip: the record (null when absent or expired) or, for a record that
+   * cannot be decoded, an error of its own. Throws only when the round trip as a whole failed.
+   */
+  getMany(ids: readonly string[]): Promise<BatchRead[]>;
   /** Rewrites lastSeenAt/idleExpiresAt (and the TTL) only, and only if the session still exists. */
   touch(record: SessionRecord): Promise<boolean>;
   delete(id: string): Promise<SessionRecord | null>;
