@@ -1,4 +1,10 @@
-import { generateKeyMaterial, importSigningKey, publicKeys, silentLogger } from "@fedsession/runtime";
+import {
+  generateKeyMaterial,
+  importSigningKey,
+  publicKeys,
+  runWithRequestContext,
+  silentLogger,
+} from "@fedsession/runtime";
 import {
   MAX_RESOLVE_BATCH,
   SessionServiceUnavailable,
@@ -207,6 +213,26 @@ describe("batching lookups", () => {
       status: "fulfilled",
       value: { identity: { authenticated: false }, clearCookie: true },
     });
+  });
+
+  it("sends a request's id with a call that serves it alone, and none with a batch of several requests", async () => {
+    const sent: (string | undefined)[] = [];
+    const resolve = createIdentityResolver({
+      cookieName: "fedsession",
+      logger: silentLogger,
+      verifyAccessToken: async () => null,
+      sessions: {
+        resolveSessions: async (credentials, requestId) => {
+          sent.push(requestId);
+          return credentials.map(() => ({ session }));
+        },
+      },
+    });
+    const inRequest = (requestId: string, token: string) =>
+      runWithRequestContext({ requestId }, () => resolve(cookie(token)));
+    await inRequest("one", VALID);
+    await Promise.all([inRequest("two", VALID), inRequest("three", OTHER)]);
+    expect(sent).toEqual(["one", undefined]);
   });
 
   it("a request that starts after a logout completed is never answered by a batch sent before it", async () => {
