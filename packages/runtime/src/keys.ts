@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, type KeyLike } from "jose";
 import { ConfigError, type EnvReader } from "./env";
@@ -97,6 +97,10 @@ async function readJson<T>(file: string): Promise<T | undefined> {
  * it (`pnpm keys`), every role's public key file must be there.
  */
 export async function readKeyMaterial(dir: string, { partial = false } = {}): Promise<KeyMaterial> {
+  // Only single files may be absent: a folder that is not there is a mistake, whatever the service needs.
+  await readdir(dir).catch((error: Error) => {
+    throw new ConfigError("KEYS_DIR", `cannot read ${dir}: ${error.message}`);
+  });
   const entries = await Promise.all(
     KEY_ROLES.map(async (role) => {
       const found = await readJson<JSONWebKeySet>(path.join(dir, publicFile(role)));

@@ -53,6 +53,9 @@ describe("key material", () => {
     expect(() => publicKeys(material, "session")).toThrow(/KEYS_DIR: .*session\.public\.json/);
     await expect(importSigningKey(material, "gateway")).rejects.toThrow(/gateway\.private\.json/);
     expect(() => passwordPepper(material)).toThrow(/auth\.password-pepper/);
+    await expect(
+      loadKeyMaterial(new EnvReader({ NODE_ENV: "production", KEYS_DIR: path.join(dir, "absent") })),
+    ).rejects.toThrow(/KEYS_DIR: cannot read/);
     // `pnpm keys` still wants the whole set.
     await expect(readKeyMaterial(dir)).rejects.toThrow(/\.public\.json is missing/);
   });
