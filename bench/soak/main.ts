@@ -140,6 +140,8 @@ async function main(): Promise<number> {
     // into 503s. The chaos outages still answer at once (connections refused, Redis commands refused).
     SESSION_LOOKUP_TIMEOUT_MS: "10000",
     SESSION_CALL_TIMEOUT_MS: "10000",
+    // The soak client stands for many users behind a proxy: each user's address arrives in X-Forwarded-For.
+    TRUSTED_PROXIES: "127.0.0.1",
   };
   const ports = await Promise.all(Array.from({ length: 5 }, () => freePort()));
   const [sessionPort, authPort, documentsPort, gatewayPort, replicaPort] = ports as [

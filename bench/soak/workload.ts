@@ -22,6 +22,8 @@ interface User {
   email: string;
   password: string;
   id: string;
+  /** The address this user's requests come from (X-Forwarded-For through the trusted loopback "proxy"). */
+  address: string;
   busy: boolean;
   /** Logins in flight: a user-wide revocation waits for none, so it knows exactly which sessions it ends. */
   logins: number;
@@ -96,8 +98,19 @@ export class Workload {
   }
 
   private headersOf(session: Session): Record<string, string> {
-    if (session.cookie !== null) return cookieHeader(session.cookie);
-    return { authorization: `Bearer ${session.accessToken as string}` };
+    const from = { "x-forwarded-for": session.user.address };
+    if (session.cookie !== null) return { ...cookieHeader(session.cookie), ...from };
+    return { authorization: `Bearer ${session.accessToken as string}`, ...from };
+  }
+
+  /**
+   * Each user signs up and signs in from an address of their own, as people do: auth's fair bcrypt queue lets one
+   * client address hold one password check at a time, so a whole workload from one address would mostly see
+   * RATE_LIMITED (the queue doing its job, not what a soak is after).
+   */
+  private nextAddress(): string {
+    const n = this.signUpsAttempted;
+    return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
   }
 
   private async call(
@@ -188,13 +201,19 @@ export class Workload {
   async signUp(): Promise<void> {
     const email = `soak-${randomUUID()}@example.com`;
     this.signUpsAttempted++;
+    const address = this.nextAddress();
     const sent = Date.now();
-    const { reply, outcome } = await this.call("signUp", SIGN_UP, { email, password: PASSWORD });
+    const { reply, outcome } = await this.call(
+      "signUp",
+      SIGN_UP,
+      { email, password: PASSWORD },
+      { "x-forwarded-for": address },
+    );
     this.record(outcome);
     const id = (reply?.data?.signUp as { user: { id: string } } | undefined)?.user.id;
     const cookie = reply && sessionCookieFrom(reply);
     if (id === undefined || !cookie) return;
-    const user = { email, password: PASSWORD, id, busy: false, logins: 0 };
+    const user = { email, password: PASSWORD, id, address, busy: false, logins: 0 };
     this.users.push(user);
     this.sessions.push({
       user,
@@ -211,14 +230,16 @@ export class Workload {
 
   async login(transport: "COOKIE" | "TOKEN"): Promise<void> {
     const user = this.users[Math.floor(Math.random() * this.users.length)];
-    if (user === undefined || user.busy) return;
+    // One person signs in once at a time: a second password check on the account while one is queued is refused.
+    if (user === undefined || user.busy || user.logins > 0) return;
     user.logins++;
     const sent = Date.now();
-    const { reply, outcome } = await this.call(`login ${transport}`, LOGIN, {
-      email: user.email,
-      password: user.password,
-      transport,
-    }).finally(() => user.logins--);
+    const { reply, outcome } = await this.call(
+      `login ${transport}`,
+      LOGIN,
+      { email: user.email, password: user.password, transport },
+      { "x-forwarded-for": user.address },
+    ).finally(() => user.logins--);
     const payload = reply?.data?.login as
       { user: { id: string }; accessToken: string | null; refreshToken: string | null } | undefined;
     if (payload && payload.user.id !== user.id) outcome.violation ??= `login answered for another user`;
@@ -270,7 +291,12 @@ export class Workload {
   async refresh(): Promise<void> {
     await this.withSession("token", async (session) => {
       const sent = Date.now();
-      const { reply, outcome } = await this.call("refresh", REFRESH, { token: session.refreshToken });
+      const { reply, outcome } = await this.call(
+        "refresh",
+        REFRESH,
+        { token: session.refreshToken },
+        { "x-forwarded-for": session.user.address },
+      );
       const pair = reply?.data?.refreshSession as { accessToken: string; refreshToken: string } | undefined;
       const spent = session.rotations >= this.maxRotations;
       if (spent && pair) outcome.violation = `a refresh past the rotation limit (${this.maxRotations}) rotated`;

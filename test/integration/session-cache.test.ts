@@ -9,7 +9,14 @@ let counter = 0;
 const uniqueEmail = () => `cache${Date.now()}-${counter++}@example.com`;
 const SIGN_UP = `mutation ($e: String!, $p: String!) { signUp(email: $e, password: $p) { user { id } } }`;
 
-/** Polls until the check passes or the deadline (the documented propagation bound) passes. */
+/**
+ * How long a test waits for another gateway to act on a pushed event. Far below anything but the event that could
+ * end a cached entry (its `reusableUntil` is minutes away), and loose enough for a loaded CI machine: the 100 ms
+ * propagation bound itself is measured by `pnpm bench` (docs/performance.md), not by a timed test.
+ */
+const PUSHED_WITHIN_MS = 2_000;
+
+/** Polls until the check passes or the deadline passes. */
 async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
   const started = Date.now();
   for (;;) {
@@ -59,7 +66,7 @@ describe("gateways with the push-invalidated session cache (SESSION_CACHE=on)", 
     return copy;
   };
 
-  it("ends a session at once on the gateway that logged it out, and within 100 ms on another", async () => {
+  it("ends a session at once on the gateway that logged it out, and on another by the pushed event", async () => {
     const { client } = await signedUp();
     const elsewhere = onOther(client);
     expect((await elsewhere.request(`{ me { id } }`)).body.data?.me).not.toBeNull();
@@ -67,11 +74,10 @@ describe("gateways with the push-invalidated session cache (SESSION_CACHE=on)", 
     await client.request(`mutation { logout }`);
     const replay = await new BrowserClient(stack.gatewayUrl).request(`{ me { id } }`, {}, { cookie });
     expect(replay.body.data?.me).toBeNull();
-    const elapsed = await within(100, async () => (await elsewhere.request(`{ me { id } }`)).body.data?.me === null);
-    expect(elapsed).toBeLessThanOrEqual(100);
+    await within(PUSHED_WITHIN_MS, async () => (await elsewhere.request(`{ me { id } }`)).body.data?.me === null);
   });
 
-  it("applies a revocation and a permission change made through one gateway on the other within 100 ms", async () => {
+  it("applies a revocation and a permission change made through one gateway on the other by the pushed event", async () => {
     const { client, userId } = await signedUp();
     const elsewhere = onOther(client);
     expect((await elsewhere.request(`{ me { permissions } }`)).body.data?.me).toEqual({
@@ -87,7 +93,7 @@ describe("gateways with the push-invalidated session cache (SESSION_CACHE=on)", 
       `mutation ($id: ID!) { setUserPermissions(userId: $id, permissions: ["documents:read"]) { id } }`,
       { id: userId },
     );
-    await within(100, async () => {
+    await within(PUSHED_WITHIN_MS, async () => {
       const me = (await elsewhere.request(`{ me { permissions } }`)).body.data?.me as { permissions: string[] } | null;
       return me?.permissions.length === 1;
     });
@@ -99,7 +105,7 @@ describe("gateways with the push-invalidated session cache (SESSION_CACHE=on)", 
       p: PASSWORD,
     });
     await second.request(`mutation ($id: ID!) { revokeSession(id: $id) }`, { id: mine.id });
-    await within(100, async () => (await elsewhere.request(`{ me { id } }`)).body.data?.me === null);
+    await within(PUSHED_WITHIN_MS, async () => (await elsewhere.request(`{ me { id } }`)).body.data?.me === null);
   });
 
   it("keeps answering cached sessions from memory while new credentials still need the session service", async () => {
