@@ -4,6 +4,7 @@ import {
   DEFAULT_EDGE_LIMITS,
   EnvReader,
   readRedisConfig,
+  readShutdownGraceMs,
   type EdgeLimits,
   type Env,
   type RedisConfig,
@@ -44,6 +45,8 @@ export interface GatewayConfig {
   demandControl: { maxCost: number; defaultListSize: number };
   maxBodyBytes: number;
   maxHeaderBytes: number;
+  /** SHUTDOWN_GRACE_MS: how long in-flight requests may finish after SIGTERM. */
+  shutdownGraceMs: number;
   /** REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS, MAX_CONNECTIONS (and MAX_BODY_BYTES for Expect: 100-continue). */
   edge: EdgeLimits;
   /** MAX_RESPONSE_BYTES: a larger result is replaced by a RESPONSE_TOO_LARGE error before it is serialised. */
@@ -179,6 +182,7 @@ export function readConfig(env: Env): GatewayConfig {
       defaultListSize: DEFAULT_LIST_SIZE,
     },
     maxBodyBytes,
+    shutdownGraceMs: readShutdownGraceMs(reader),
     maxHeaderBytes: reader.integer("MAX_HEADER_BYTES", 16 * 1024, { min: 4096, max: 1024 * 1024 }),
     maxResponseBytes: reader.integer("MAX_RESPONSE_BYTES", 16 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
     edge: {

@@ -8,6 +8,7 @@ import {
   importSigningKey,
   listen,
   loadKeyMaterial,
+  Probes,
   publicKeys,
   type Env,
   type Logger,
@@ -54,6 +55,9 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
     logger,
     plugins: [landingPagePlugin(config.production)],
   });
+  // Listening only once the supergraph and keys are loaded, so readiness needs only the session cache's Redis.
+  const probes = new Probes("gateway");
+  if (subscriber) probes.addCheck("redis", () => subscriber.ping());
   const running = await listen(
     gateway.handler,
     config.port,
@@ -66,6 +70,7 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
       ),
     config.maxHeaderBytes,
     config.edge,
+    { probes, shutdownGraceMs: config.shutdownGraceMs },
   );
   return {
     url: `${running.url}/graphql`,

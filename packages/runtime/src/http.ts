@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
+import { DEFAULT_SHUTDOWN_GRACE_MS, type Probes } from "./health";
 
 /** Headers that resolvers or the context function want on the HTTP response; they win over Apollo's own. */
 export class ResponseHeaders {
@@ -215,7 +216,16 @@ export interface RunningServer {
   server: Server;
   url: string;
   port: number;
+  /** Drains: stops accepting, lets in-flight requests finish (up to the shutdown grace), then closes the rest. */
   close(): Promise<void>;
+}
+
+/** How a service is probed and how it stops. */
+export interface Lifecycle {
+  /** Answers /health and /ready before the handler sees them; fails readiness as soon as close() starts. */
+  probes?: Probes;
+  /** In-flight requests get this long to finish after close() starts; then their connections are cut. */
+  shutdownGraceMs: number;
 }
 
 /** Time and connection bounds of one listening service: no client may hold memory or sockets for long. */
@@ -254,9 +264,19 @@ export function listen(
   /** Larger request heads get Node's own 431 before any handler runs. */
   maxHeaderSize = 16 * 1024,
   edgeLimits: Partial<EdgeLimits> = {},
+  lifecycle: Partial<Lifecycle> = {},
 ): Promise<RunningServer> {
   const limits = { ...DEFAULT_EDGE_LIMITS, ...edgeLimits };
+  const { probes, shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS } = lifecycle;
+  let draining = false;
+  // Responses not yet ended, so a drain can tell each one to close its connection when it is done.
+  const inFlight = new Set<ServerResponse>();
   const serve = (req: IncomingMessage, res: ServerResponse) => {
+    // During a drain every answer closes its connection: a keep-alive client reconnects to another replica.
+    if (draining) res.shouldKeepAlive = false;
+    if (probes?.answer(req, res)) return;
+    inFlight.add(res);
+    res.once("close", () => inFlight.delete(res));
     handler(req, res).catch((error: unknown) => {
       onError(error);
       if (!res.headersSent)
@@ -297,11 +317,23 @@ export function listen(
         server,
         port: address.port,
         url: `http://${displayHost}:${address.port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
+        close: () => {
+          probes?.markStopping();
+          draining = true;
+          for (const res of inFlight) {
+            res.shouldKeepAlive = false;
+            // Its head already went out saying keep-alive: end the connection once the body is done.
+            if (res.headersSent) res.once("finish", () => res.socket?.end());
+          }
+          return new Promise<void>((done) => {
+            const cut = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+            // Stops accepting and closes idle keep-alive connections; calls back once the busy ones have ended.
+            server.close(() => {
+              clearTimeout(cut);
+              done();
+            });
+          });
+        },
       });
     });
   });

@@ -1,6 +1,7 @@
 export * from "./duration";
 export * from "./env";
 export * from "./http";
+export * from "./health";
 export * from "./keys";
 export * from "./log";
 export * from "./request-context";

@@ -4,9 +4,12 @@ import {
   EnvReader,
   listen,
   loadKeyMaterial,
+  Probes,
+  readShutdownGraceMs,
   runAsProcess,
   type Env,
   type KeyMaterial,
+  type ReadinessCheck,
   type Logger,
   type StartedService,
 } from "@fedsession/runtime";
@@ -27,6 +30,8 @@ export interface SubgraphStartup<TConfig> {
    * released in reverse order when the service closes, or at once when a later start-up step fails.
    */
   opened<T>(resource: T, release: (resource: T) => Promise<void> | void): T;
+  /** Adds a readiness check (`/ready` answers 503 while it fails), such as a PING of the service's Redis. */
+  readyWhen(name: string, check: ReadinessCheck): void;
 }
 
 /** A built service that does not listen yet. */
@@ -72,7 +77,10 @@ export async function startSubgraph<TConfig extends ListenConfig>(
   const releases: Release[] = [];
   try {
     const config = definition.readConfig(env);
-    const keys = await loadKeyMaterial(new EnvReader(env));
+    const reader = new EnvReader(env);
+    const keys = await loadKeyMaterial(reader);
+    // Listening only once the schema and keys are loaded, so readiness needs only the checks the build adds.
+    const probes = new Probes(definition.name);
     const built = await definition.build({
       config,
       keys,
@@ -81,10 +89,18 @@ export async function startSubgraph<TConfig extends ListenConfig>(
         releases.push(() => release(resource));
         return resource;
       },
+      readyWhen: (name, check) => probes.addCheck(name, check),
     });
     releases.push(() => built.stop());
-    const running = await listen(built.handler, config.port, config.host, (error) =>
-      logger.error("request_failed", { message: error instanceof Error ? error.message : String(error) }, error),
+    const running = await listen(
+      built.handler,
+      config.port,
+      config.host,
+      (error) =>
+        logger.error("request_failed", { message: error instanceof Error ? error.message : String(error) }, error),
+      undefined,
+      undefined,
+      { probes, shutdownGraceMs: readShutdownGraceMs(reader) },
     );
     releases.push(() => running.close());
     return { url: `${running.url}/graphql`, notes: built.notes ?? [], close: () => releaseAll(releases) };

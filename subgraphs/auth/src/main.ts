@@ -57,10 +57,11 @@ const USER_WRITES = ["create", "update", "modify"] as const satisfies readonly (
 export const authSubgraph: SubgraphDefinition<AuthConfig> = {
   name: SUBGRAPH_NAME,
   readConfig,
-  build: async ({ config, keys, logger, opened }) => {
+  build: async ({ config, keys, logger, opened, readyWhen }) => {
     // Read before anything is opened, so a missing supergraph leaves nothing to close.
     const grantablePermissions = await readGrantablePermissions(config.supergraphPath);
     const redis = config.redis && opened(createRedisClient(config.redis), closeRedisClient);
+    if (redis) readyWhen("redis", () => redis.ping());
     // A password change or a disable must survive a failover as the sessions it ended do (REDIS_WAIT_REPLICAS).
     const writer = config.redis && createReplicatedWriter(config.redis);
     if (writer) opened(writer.client, closeRedisClient);

@@ -14,13 +14,18 @@ import { createMemoryDocumentStore } from "./store/memory";
 import { createRedisDocumentStore } from "./store/redis";
 
 /** The Redis store when configured, else the in-memory one; the note says which without the URL (it may hold a password). */
-function openStore({ redis }: DocumentsConfig, opened: SubgraphStartup<DocumentsConfig>["opened"]) {
+function openStore(
+  { redis }: DocumentsConfig,
+  { opened, readyWhen }: Pick<SubgraphStartup<DocumentsConfig>, "opened" | "readyWhen">,
+) {
   if (redis === null) {
     return { store: createMemoryDocumentStore(), note: "documents store: in-memory (development only)" };
   }
   const where = redis.kind === "cluster" ? `Redis Cluster (${redis.nodes.length} seed nodes)` : "Redis";
+  const client = opened(createRedisClient(redis), closeRedisClient);
+  readyWhen("redis", () => client.ping());
   return {
-    store: createRedisDocumentStore(opened(createRedisClient(redis), closeRedisClient)),
+    store: createRedisDocumentStore(client),
     note: `documents store: ${where}, key prefix "${redis.keyPrefix}"`,
   };
 }
@@ -28,8 +33,8 @@ function openStore({ redis }: DocumentsConfig, opened: SubgraphStartup<Documents
 export const documentsSubgraph: SubgraphDefinition<DocumentsConfig> = {
   name: SUBGRAPH_NAME,
   readConfig,
-  build: async ({ config, keys, logger, opened }) => {
-    const { store, note } = openStore(config, opened);
+  build: async ({ config, keys, logger, opened, readyWhen }) => {
+    const { store, note } = openStore(config, { opened, readyWhen });
     const server = await createDocumentsServer({
       store,
       maxDocumentsPerUser: config.maxDocumentsPerUser,

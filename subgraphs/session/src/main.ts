@@ -30,10 +30,11 @@ const SESSION_WRITES = [
 export const sessionSubgraph: SubgraphDefinition<SessionConfig> = {
   name: SUBGRAPH_NAME,
   readConfig,
-  build: async ({ config, keys, logger, opened }) => {
+  build: async ({ config, keys, logger, opened, readyWhen }) => {
     const clock = () => new Date();
     const { maxSessionsPerUser } = config;
     const redis = config.redis && opened(createRedisClient(config.redis), closeRedisClient);
+    if (redis) readyWhen("redis", () => redis.ping());
     const writer = config.redis && createReplicatedWriter(config.redis);
     if (writer) opened(writer.client, closeRedisClient);
     // Every write a caller is told about waits for the replicas (REDIS_WAIT_REPLICAS); the slide does not need to.
