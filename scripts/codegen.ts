@@ -19,25 +19,38 @@ async function subgraphConfig(packageRoot: string): Promise<CodegenConfig> {
   return loaded;
 }
 
+/** The files the subgraph's codegen.ts describes, generated in memory. */
+export async function generateSubgraphTypes(packageRoot: string): Promise<{ filename: string; content: string }[]> {
+  return generate({ ...(await subgraphConfig(packageRoot)), silent: true }, false);
+}
+
+/** Writes the generated files that differ from what is on disk; returns the paths written. */
+export async function writeSubgraphTypes(packageRoot: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const { filename, content } of await generateSubgraphTypes(packageRoot)) {
+    if ((await readFile(filename, "utf8").catch(() => null)) === content) continue;
+    await mkdir(path.dirname(filename), { recursive: true });
+    await writeFile(filename, content);
+    written.push(filename);
+  }
+  return written;
+}
+
 async function main(): Promise<void> {
   const check = process.argv.includes("--check");
   const stale: string[] = [];
   let written = 0;
   for (const { schemaFile } of await readSubgraphEntries()) {
     const packageRoot = path.dirname(schemaFile);
-    const outputs = await generate({ ...(await subgraphConfig(packageRoot)), silent: true }, false);
-    for (const { filename, content } of outputs) {
-      const shown = path.relative(ROOT, filename);
-      const committed = await readFile(filename, "utf8").catch(() => null);
-      if (committed === content) continue;
-      if (check) {
-        stale.push(shown);
-        continue;
+    if (!check) {
+      for (const filename of await writeSubgraphTypes(packageRoot)) {
+        console.log(`wrote ${path.relative(ROOT, filename)}`);
+        written++;
       }
-      await mkdir(path.dirname(filename), { recursive: true });
-      await writeFile(filename, content);
-      console.log(`wrote ${shown}`);
-      written++;
+      continue;
+    }
+    for (const { filename, content } of await generateSubgraphTypes(packageRoot)) {
+      if ((await readFile(filename, "utf8").catch(() => null)) !== content) stale.push(path.relative(ROOT, filename));
     }
   }
   if (stale.length > 0) {
@@ -47,7 +60,9 @@ async function main(): Promise<void> {
   if (check || written === 0) console.log("generated resolver types are up to date");
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -8,9 +8,10 @@ import { composeServices } from "@apollo/composition";
 import { parse } from "graphql";
 import { readSubgraphEntries, ROOT } from "./supergraph-config";
 
-const outputPath = path.join(ROOT, "supergraph.graphql");
+export const SUPERGRAPH_SDL_PATH = path.join(ROOT, "supergraph.graphql");
 
-async function compose(): Promise<string> {
+/** supergraph.graphql as composing the subgraphs of supergraph.yaml gives it now. */
+export async function compose(): Promise<string> {
   const services = await Promise.all(
     (await readSubgraphEntries()).map(async ({ name, routingUrl, schemaFile }) => ({
       name,
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   const check = process.argv.includes("--check");
   const composed = await compose();
   if (check) {
-    const committed = await readFile(outputPath, "utf8").catch(() => "");
+    const committed = await readFile(SUPERGRAPH_SDL_PATH, "utf8").catch(() => "");
     if (committed !== composed) {
       console.error("supergraph.graphql is stale: run `pnpm compose` and commit the result");
       process.exit(1);
@@ -38,11 +39,13 @@ async function main(): Promise<void> {
     console.log("supergraph.graphql is up to date");
     return;
   }
-  await writeFile(outputPath, composed);
-  console.log(`wrote ${path.relative(process.cwd(), outputPath) || outputPath}`);
+  await writeFile(SUPERGRAPH_SDL_PATH, composed);
+  console.log(`wrote ${path.relative(process.cwd(), SUPERGRAPH_SDL_PATH) || SUPERGRAPH_SDL_PATH}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,39 +1,19 @@
 /**
- * `pnpm start`: the whole supergraph in one process for development — session, auth and documents subgraphs, the
+ * `pnpm start`: the whole supergraph in one process for development — every subgraph listed in supergraph.yaml, the
  * gateway, and the web app with `/graphql` on its own origin, on their configured ports. Without REDIS_URL every
  * store is in memory (development only). `pnpm dev:web` (`--dev`) serves the app from Vite's dev server instead.
  */
 import { ensureDevelopmentKeys, EnvReader } from "@fedsession/runtime";
-import { start as startAuth } from "../subgraphs/auth/src/main";
-import { start as startDocuments } from "../subgraphs/documents/src/main";
-import { start as startSession } from "../subgraphs/session/src/main";
-import { start as startGateway } from "../gateway/src/main";
+import { startSupergraph, stopServices } from "./supergraph-services";
 import { startWeb, startWebDevServer } from "./web/main";
-
-interface Started {
-  name: string;
-  url: string;
-  notes: string[];
-  close(): Promise<void>;
-}
 
 async function main(): Promise<void> {
   const env = new EnvReader(process.env);
   if (!env.isProduction() && env.optional("KEYS_DIR") === undefined) await ensureDevelopmentKeys();
-  const started: Started[] = [];
-  const stopAll = async () => {
-    for (const service of started.reverse()) await service.close().catch(() => {});
-  };
+  const { services: started, gatewayUrl } = await startSupergraph(process.env);
+  const stopAll = () => stopServices(started);
   try {
-    for (const [name, start] of [
-      ["session", startSession],
-      ["auth", startAuth],
-      ["documents", startDocuments],
-      ["gateway", startGateway],
-    ] as const) {
-      started.push({ name, ...(await start(process.env)) });
-    }
-    const gatewayOrigin = new URL((started.at(-1) as Started).url).origin;
+    const gatewayOrigin = new URL(gatewayUrl).origin;
     const startApp = process.argv.includes("--dev") ? startWebDevServer : startWeb;
     started.push({ name: "web", ...(await startApp(process.env, gatewayOrigin)) });
   } catch (error) {
