@@ -19,9 +19,9 @@ COPY packages/testing/package.json packages/testing/
 COPY apps/web/package.json apps/web/
 
 FROM manifests AS deps
-# Hoisted: one flat node_modules at the root, where every bundle finds its npm packages. The bundles inline the
-# workspace packages, so their links (to folders holding only a package.json here) are dropped.
-RUN pnpm install --frozen-lockfile --prod --config.node-linker=hoisted && rm -rf node_modules/@fedsession
+# Laid out like the repository: each bundle requires an npm package from the folder of the workspace package that
+# imports it (scripts/build.ts), which holds that package's own production dependencies, at the versions it declares.
+RUN pnpm install --frozen-lockfile --prod
 
 FROM manifests AS build
 RUN pnpm install --frozen-lockfile
@@ -34,7 +34,7 @@ ENV LISTEN_HOST=0.0.0.0
 # Each service's compose block sets the URL of its own /health.
 ENV HEALTH_URL=http://127.0.0.1:4000/health
 WORKDIR /app
-COPY --from=deps /src/node_modules ./node_modules
+COPY --from=deps /src ./
 COPY --from=build /src/dist ./
 USER node
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \

@@ -1,14 +1,15 @@
 /**
  * `pnpm build`: compiles every service to one JavaScript file under dist/, the tree the production image runs with
  * plain node (no tsx, no TypeScript). esbuild bundles the workspace packages into each service, so they can keep
- * shipping TypeScript source for `pnpm start` and the tests; every npm package stays external and comes from a
- * production-only install (Dockerfile). dist/ mirrors the repository's layout for the files the services read at
+ * shipping TypeScript source for `pnpm start` and the tests; every npm package stays external, required from the
+ * workspace package that imports it, and comes from a production-only install laid out like the repository's
+ * (Dockerfile). dist/ mirrors the repository's layout for the files the services read at
  * run time (schemas, the supergraph, the password list, the built web app), so their paths resolve as from source.
  */
-import { cp, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import path from "node:path";
-import { build, type Metafile, type Plugin } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { ensureWebBuild } from "./web/build";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -46,15 +47,74 @@ const WORKSPACE_SCOPE = "@fedsession/";
 export const bundlePath = (outDir: string, service: Service) =>
   path.join(outDir, path.dirname(service.entry).replace(/\/src$/, ""), "main.js");
 
-/** Workspace packages are bundled (they ship TypeScript); every other bare import is left for node to resolve. */
-const externalNpmPackages: Plugin = {
-  name: "external-npm-packages",
-  setup(builder) {
-    builder.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith(WORKSPACE_SCOPE) ? undefined : { path: args.path, external: true },
-    );
-  },
-};
+/**
+ * An npm package is required at run time from the folder of the workspace package whose source imports it, as node
+ * would from source: each package gets the version it declares, even where two packages declare different versions
+ * (pnpm then links each its own). esbuild leaves `require("<marker><folder>|<specifier>")` in the bundle, which
+ * `requireFromPackages` turns into a `createRequire` from that folder once the bundle is written.
+ */
+const FROM_PACKAGE = "fedsession-from-package:";
+const REQUIRE_FROM = "__fedsessionRequireFrom";
+const REQUIRE_FROM_DEFINITION = `const ${REQUIRE_FROM} = (folder, specifier) => require("node:module").createRequire(require("node:path").join(__dirname, folder, "package.json"))(specifier);`;
+
+const builtins = new Set(builtinModules);
+
+interface Manifest {
+  dependencies?: Record<string, string>;
+}
+
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
+
+async function readManifest(folder: string): Promise<Manifest> {
+  return JSON.parse(await readFile(path.join(ROOT, folder, "package.json"), "utf8")) as Manifest;
+}
+
+/** The workspace package (its folder, relative to the repository) a source file belongs to. */
+async function owningPackage(file: string): Promise<string> {
+  for (let folder = path.dirname(file); folder.startsWith(ROOT); folder = path.dirname(folder)) {
+    if (await exists(path.join(folder, "package.json"))) return path.relative(ROOT, folder) || ".";
+  }
+  throw new Error(`${file} is outside the repository`);
+}
+
+const packageName = (specifier: string) =>
+  specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : (specifier.split("/")[0] ?? specifier);
+
+/**
+ * Workspace packages are bundled (they ship TypeScript); an npm package must be a production dependency of the
+ * package importing it, or the image (production install only) would not have it: the build refuses it instead.
+ */
+function npmPackagesFromTheirImporters(outDir: string, bundleDir: string): Plugin {
+  return {
+    name: "npm-packages-from-their-importers",
+    setup(builder) {
+      builder.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.path.startsWith(WORKSPACE_SCOPE)) return undefined;
+        if (args.path.startsWith("node:") || builtins.has(args.path)) return { path: args.path, external: true };
+        const owner = await owningPackage(args.importer);
+        const declared = (await readManifest(owner)).dependencies ?? {};
+        if (!(packageName(args.path) in declared)) {
+          const text = `${packageName(args.path)} is not among the production dependencies of ${owner}/package.json`;
+          return { errors: [{ text }] };
+        }
+        const folder = path.relative(bundleDir, path.join(outDir, owner)) || ".";
+        return { path: `${FROM_PACKAGE}${folder}|${args.path}`, external: true };
+      });
+    },
+  };
+}
+
+/** Turns the markers npmPackagesFromTheirImporters left into calls of the `createRequire` helper. */
+const requireFromPackages = (code: string) =>
+  code.replace(
+    new RegExp(`require\\("${FROM_PACKAGE}([^|"]*)\\|([^"]*)"\\)`, "g"),
+    (_, folder: string, specifier: string) =>
+      `${REQUIRE_FROM}(${JSON.stringify(folder)}, ${JSON.stringify(specifier)})`,
+  );
 
 /**
  * A source file's `__dirname` becomes its mirror folder under dist/, so `path.resolve(__dirname, "../schema.graphql")`
@@ -76,81 +136,6 @@ function sourceDirectories(outDir: string, bundleDir: string): Plugin {
   };
 }
 
-interface Manifest {
-  name?: string;
-  dependencies?: Record<string, string>;
-}
-
-const exists = (file: string) =>
-  stat(file).then(
-    () => true,
-    () => false,
-  );
-
-async function readManifest(folder: string): Promise<Manifest> {
-  return JSON.parse(await readFile(path.join(ROOT, folder, "package.json"), "utf8")) as Manifest;
-}
-
-/** Folder of every workspace package a service may depend on, by package name. */
-async function workspaceFolders(): Promise<Map<string, string>> {
-  const candidates = ["gateway"];
-  for (const parent of ["subgraphs", "packages"]) {
-    for (const child of await readdir(path.join(ROOT, parent))) candidates.push(`${parent}/${child}`);
-  }
-  const folders = new Map<string, string>();
-  for (const folder of candidates) {
-    if (!(await exists(path.join(ROOT, folder, "package.json")))) continue;
-    const { name } = await readManifest(folder);
-    if (name !== undefined) folders.set(name, folder);
-  }
-  return folders;
-}
-
-/** The npm packages a production install provides to a package: its dependencies and its workspace dependencies'. */
-async function productionDependencies(folder: string, folders: Map<string, string>): Promise<Set<string>> {
-  const found = new Set<string>();
-  const visit = async (current: string, seen: Set<string>) => {
-    if (seen.has(current)) return;
-    seen.add(current);
-    for (const name of Object.keys((await readManifest(current)).dependencies ?? {})) {
-      const workspace = folders.get(name);
-      if (workspace === undefined) found.add(name);
-      else await visit(workspace, seen);
-    }
-  };
-  await visit(folder, new Set());
-  return found;
-}
-
-const packageName = (specifier: string) =>
-  specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : (specifier.split("/")[0] ?? specifier);
-
-/** The npm packages a bundle requires at run time (node's own modules excluded). */
-function externalPackages(metafile: Metafile): Set<string> {
-  const names = new Set<string>();
-  for (const input of Object.values(metafile.inputs)) {
-    for (const imported of input.imports) {
-      if (imported.external && !imported.path.startsWith("node:")) names.add(packageName(imported.path));
-    }
-  }
-  return names;
-}
-
-/**
- * A bundle that requires a package its service does not declare (a root dev dependency, say) would run here and fail
- * in the image; the build refuses it instead.
- */
-async function checkExternals(service: Service, metafile: Metafile, folders: Map<string, string>): Promise<void> {
-  const provided = await productionDependencies(service.package, folders);
-  const builtins = new Set(builtinModules);
-  const missing = [...externalPackages(metafile)].filter((name) => !provided.has(name) && !builtins.has(name));
-  if (missing.length > 0) {
-    throw new Error(
-      `${service.name} requires ${missing.join(", ")}, not among the production dependencies of ${service.package}/package.json`,
-    );
-  }
-}
-
 /**
  * Writes the bundles and the files they read into `outDir` (emptied first). `webApp: false` leaves out the web app's
  * static build, for a tree that runs only the gateway and the subgraphs.
@@ -158,10 +143,10 @@ async function checkExternals(service: Service, metafile: Metafile, folders: Map
 export async function buildServices(outDir: string = DIST_DIR, { webApp = true } = {}): Promise<Service[]> {
   if (webApp) await ensureWebBuild();
   await rm(outDir, { recursive: true, force: true });
-  const folders = await workspaceFolders();
   const services = await listServices();
   for (const service of services) {
     const outfile = bundlePath(outDir, service);
+    const bundleDir = path.dirname(outfile);
     const result = await build({
       entryPoints: [path.join(ROOT, service.entry)],
       outfile,
@@ -170,11 +155,15 @@ export async function buildServices(outDir: string = DIST_DIR, { webApp = true }
       target: "node20",
       format: "cjs",
       sourcemap: true,
-      metafile: true,
+      write: false,
+      banner: { js: REQUIRE_FROM_DEFINITION },
       logLevel: "warning",
-      plugins: [externalNpmPackages, sourceDirectories(outDir, path.dirname(outfile))],
+      plugins: [npmPackagesFromTheirImporters(outDir, bundleDir), sourceDirectories(outDir, bundleDir)],
     });
-    await checkExternals(service, result.metafile, folders);
+    await mkdir(bundleDir, { recursive: true });
+    for (const file of result.outputFiles) {
+      await writeFile(file.path, file.path === outfile ? requireFromPackages(file.text) : file.contents);
+    }
   }
   const schemas = services.filter((service) => service.package.startsWith("subgraphs/"));
   const assets = [
