@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { SignJWT, createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import {
   ACCESS_TOKEN_ALGORITHM,
@@ -8,6 +8,7 @@ import {
   MAX_ACCESS_TOKEN_LIFETIME_SECONDS,
 } from "@fedsession/session-client";
 import type { SigningKey } from "@fedsession/runtime";
+import { VerifiedTokenCache } from "@fedsession/subgraph-kit";
 
 /**
  * A stateless access token: the project's own access-token format (same key, algorithm, issuer, audience and
@@ -36,10 +37,17 @@ export async function signStatelessToken(
     .sign(key.key);
 }
 
-/** Verifies exactly what the project's access-token verifier verifies, and also reads the permissions. */
+/**
+ * Verifies exactly what the project's access-token verifier verifies (remembering a verified token until its exp,
+ * as that one does), and also reads the permissions.
+ */
 export function createStatelessVerifier(jwks: JSONWebKeySet) {
   const keySet = createLocalJWKSet(jwks);
+  const verified = new VerifiedTokenCache<StatelessClaims>();
   return async (token: string): Promise<StatelessClaims | null> => {
+    const key = createHash("sha256").update(token).digest("base64url");
+    const remembered = verified.get(key, Date.now());
+    if (remembered !== undefined) return remembered;
     try {
       const { payload } = await jwtVerify(token, keySet, {
         algorithms: [ACCESS_TOKEN_ALGORITHM],
@@ -53,7 +61,10 @@ export function createStatelessVerifier(jwks: JSONWebKeySet) {
       if (typeof payload.sub !== "string" || typeof payload.sid !== "string") return null;
       if (!Array.isArray(permissions) || !permissions.every((permission) => typeof permission === "string"))
         return null;
-      return { userId: payload.sub, sessionId: payload.sid, permissions };
+      if (payload.exp === undefined) return null;
+      const claims = { userId: payload.sub, sessionId: payload.sid, permissions };
+      verified.set(key, claims, payload.exp * 1000);
+      return claims;
     } catch {
       return null;
     }

@@ -31,6 +31,7 @@ import { createContextSigner } from "./context-signer";
 import { clearedSessionCookie } from "./cookies";
 import { createIdentityResolver, CredentialRefused, type RequestIdentity } from "./identity";
 import { SubgraphDataSource } from "./subgraph-data-source";
+import { createSubgraphFetcher } from "./subgraph-fetcher";
 import { checkSubgraphUrlOverrides, supergraphSubgraphNames } from "./subgraph-urls";
 
 export interface GatewayDependencies {
@@ -81,6 +82,12 @@ export async function createGatewayServer(deps: GatewayDependencies) {
   const supergraph = parse(deps.supergraphSdl);
   checkSubgraphUrlOverrides(config.subgraphUrls, supergraphSubgraphNames(supergraph));
   const costDirectives = collectCostDirectives(supergraph);
+  // The gateway's own cap (RESPONSE_TOO_LARGE) judges what a client gets; the fetcher's, a few times larger, only
+  // bounds the memory an answer that could never be sent may take. No fetch outlives the client request's deadline.
+  const subgraphFetcher = createSubgraphFetcher({
+    maxBytes: 4 * config.maxResponseBytes,
+    timeoutMs: config.edge.requestTimeoutMs,
+  });
   const gateway = new ApolloGateway({
     supergraphSdl: plannerSdl,
     buildService: ({ name, url }) =>
@@ -89,6 +96,7 @@ export async function createGatewayServer(deps: GatewayDependencies) {
         config.subgraphUrls[name]?.url ?? (url as string),
         config.cookie,
         logger,
+        subgraphFetcher.fetcher,
         (sessionId) => deps.sessionCache?.evictSession(sessionId),
       ),
   });
@@ -166,7 +174,10 @@ export async function createGatewayServer(deps: GatewayDependencies) {
   return {
     // The gateway makes each request's id (a client's x-request-id is not trusted into the logs).
     handler: observeRequests({ service: "gateway", logger, requestId: () => randomUUID() }, handle),
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      subgraphFetcher.close();
+    },
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

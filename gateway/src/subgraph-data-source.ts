@@ -14,6 +14,7 @@ import {
 import type { GatewayContext } from "./context";
 import type { CookieConfig } from "./config";
 import { clearedSessionCookie, sessionCookie } from "./cookies";
+import type { Fetcher } from "./subgraph-fetcher";
 
 const STORE_UNAVAILABLE = "SESSION_STORE_UNAVAILABLE";
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
@@ -29,10 +30,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     url: string,
     private readonly cookie: CookieConfig,
     private readonly logger: Logger,
+    fetcher: Fetcher,
     /** Called when this request's own session ends or is replaced, so no cache answers for it again. */
     private readonly sessionEnded: (sessionId: string) => void = () => {},
   ) {
-    super({ url });
+    super({ url, fetcher });
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {

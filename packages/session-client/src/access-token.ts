@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { SignJWT, createLocalJWKSet, jwtVerify, type JSONWebKeySet, type KeyLike } from "jose";
-import { CLOCK_TOLERANCE_SECONDS } from "@fedsession/subgraph-kit";
+import { CLOCK_TOLERANCE_SECONDS, VerifiedTokenCache } from "@fedsession/subgraph-kit";
 
 /** RFC 9068 access tokens: minted by the session service, verified by the gateway. */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -38,11 +38,19 @@ export async function signAccessToken(
 
 /**
  * Verifies an access token with algorithm, issuer, audience, type and required claims pinned; null for anything
- * that is not a valid, current access token (a refresh token, a tampered or expired one, an unknown key).
+ * that is not a valid, current access token (a refresh token, a tampered or expired one, an unknown key). A token
+ * verified once is remembered until its `exp` (an app sends the same one for minutes), keyed by its SHA-256 so the
+ * cache holds no usable credential: an Ed25519 verification per request was the stateless path's largest cost.
+ * Whether its session is still alive is a separate lookup on every request.
  */
 export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; currentDate?: () => Date }) {
   const keySet = createLocalJWKSet(options.jwks);
+  const verified = new VerifiedTokenCache<AccessTokenClaims>();
   return async (token: string): Promise<AccessTokenClaims | null> => {
+    const key = createHash("sha256").update(token).digest("base64url");
+    const nowMs = (options.currentDate?.() ?? new Date()).getTime();
+    const remembered = verified.get(key, nowMs);
+    if (remembered !== undefined) return remembered;
     try {
       const { payload } = await jwtVerify(token, keySet, {
         algorithms: [ACCESS_TOKEN_ALGORITHM],
@@ -54,8 +62,10 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; curren
         currentDate: options.currentDate?.(),
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       });
-      if (typeof payload.sid !== "string" || typeof payload.sub !== "string") return null;
-      return { userId: payload.sub, sessionId: payload.sid };
+      if (typeof payload.sid !== "string" || typeof payload.sub !== "string" || payload.exp === undefined) return null;
+      const claims = { userId: payload.sub, sessionId: payload.sid };
+      verified.set(key, claims, payload.exp * 1000);
+      return claims;
     } catch {
       return null;
     }

@@ -109,6 +109,17 @@ describe("access tokens", () => {
     await expect(verify(token)).resolves.toBeNull();
   });
 
+  it("remembers a verified token, still refusing it once expired and never remembering a refused one", async () => {
+    const token = await sign(60);
+    await expect(verify(token)).resolves.toEqual(claims);
+    await expect(verify(token)).resolves.toEqual(claims);
+    const tampered = `${token.slice(0, -2)}xx`;
+    await expect(verify(tampered)).resolves.toBeNull();
+    await expect(verify(tampered)).resolves.toBeNull();
+    clock.advance(66_000);
+    await expect(verify(token)).resolves.toBeNull();
+  });
+
   it("accepts a token from a signer whose clock is a few seconds ahead, but not far ahead", async () => {
     const key = await importSigningKey(material, "session");
     const ahead = (seconds: number) =>
