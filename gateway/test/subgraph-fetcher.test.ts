@@ -12,8 +12,8 @@ describe("the gateway's subgraph fetcher", () => {
       let body = "";
       req.on("data", (chunk: Buffer) => (body += chunk.toString()));
       req.on("end", () => {
-        if (req.url === "/large") return res.end(JSON.stringify({ data: "x".repeat(4096) }));
-        if (req.url === "/hang") return;
+        if (req.url === "/large") res.end(JSON.stringify({ data: "x".repeat(4096) }));
+        if (req.url !== "/graphql") return;
         res.writeHead(200, { "content-type": "application/json", "X-Session-Set": "a; max-age=1" });
         res.end(JSON.stringify({ method: req.method, header: req.headers["x-gateway-context"], body }));
       });
