@@ -42,6 +42,13 @@ async function inCopy(copy: string, command: string, args: string[], env: NodeJS
   }
 }
 
+async function hasDockerCompose(): Promise<boolean> {
+  return run("docker-compose", ["version"]).then(
+    () => true,
+    () => false,
+  );
+}
+
 async function copyTrackedFiles(destination: string): Promise<void> {
   const { stdout } = await run("git", ["ls-files", "-z"], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
   const files = stdout.split("\0").filter((file) => file !== "" && existsSync(path.join(ROOT, file)));
@@ -108,6 +115,13 @@ describe("pnpm new:subgraph", () => {
       await inCopy(copy, pnpm[0], [...pnpm[1], "install", "--offline", "--frozen-lockfile"]);
       await inCopy(copy, path.join(copy, "node_modules/.bin/prettier"), ["--check", `subgraphs/${NAME}`]);
       await inCopy(copy, path.join(copy, "node_modules/.bin/eslint"), [`subgraphs/${NAME}`]);
+      expect(await readFile(path.join(copy, "Dockerfile"), "utf8")).toContain(
+        `COPY subgraphs/${NAME}/package.json subgraphs/${NAME}/`,
+      );
+      // .ci/run installs docker-compose; elsewhere the edited file is still checked above, only not parsed.
+      if (await hasDockerCompose())
+        await inCopy(copy, "docker-compose", ["-f", "docker-compose.yml", "config", "--quiet"]);
+      else console.warn("docker-compose is not installed: the generated docker-compose.yml was not validated");
 
       const keysDir = path.join(copy, ".keys", "test");
       await writeKeyMaterial(keysDir, await generateKeyMaterial(true));
