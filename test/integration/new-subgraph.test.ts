@@ -109,19 +109,22 @@ describe("pnpm new:subgraph", () => {
         `SUBGRAPH_URL_${NAME.toUpperCase()}: http://${NAME}:4004`,
       );
 
-      const tsx = path.join(copy, "node_modules/.bin/tsx");
-      await inCopy(copy, tsx, ["scripts/compose.ts", "--check"]);
-      await inCopy(copy, tsx, ["scripts/codegen.ts", "--check"]);
-      await inCopy(copy, pnpm[0], [...pnpm[1], "install", "--offline", "--frozen-lockfile"]);
-      await inCopy(copy, path.join(copy, "node_modules/.bin/prettier"), ["--check", `subgraphs/${NAME}`]);
-      await inCopy(copy, path.join(copy, "node_modules/.bin/eslint"), [`subgraphs/${NAME}`]);
+      const bin = (name: string) => path.join(copy, "node_modules/.bin", name);
+      const checks = [
+        inCopy(copy, bin("tsx"), ["scripts/compose.ts", "--check"]),
+        inCopy(copy, bin("tsx"), ["scripts/codegen.ts", "--check"]),
+        inCopy(copy, pnpm[0], [...pnpm[1], "install", "--offline", "--frozen-lockfile"]),
+        inCopy(copy, bin("prettier"), ["--check", `subgraphs/${NAME}`, "supergraph.yaml", "package.json"]),
+        inCopy(copy, bin("eslint"), [`subgraphs/${NAME}`]),
+      ];
+      // .ci/run installs docker-compose; elsewhere the edited file is still read below, only not parsed.
+      if (await hasDockerCompose())
+        checks.push(inCopy(copy, "docker-compose", ["-f", "docker-compose.yml", "config", "--quiet"]));
+      else console.warn("docker-compose is not installed: the generated docker-compose.yml was not validated");
+      await Promise.all(checks);
       expect(await readFile(path.join(copy, "Dockerfile"), "utf8")).toContain(
         `COPY subgraphs/${NAME}/package.json subgraphs/${NAME}/`,
       );
-      // .ci/run installs docker-compose; elsewhere the edited file is still checked above, only not parsed.
-      if (await hasDockerCompose())
-        await inCopy(copy, "docker-compose", ["-f", "docker-compose.yml", "config", "--quiet"]);
-      else console.warn("docker-compose is not installed: the generated docker-compose.yml was not validated");
 
       const keysDir = path.join(copy, ".keys", "test");
       await writeKeyMaterial(keysDir, await generateKeyMaterial(true));
@@ -143,7 +146,7 @@ describe("pnpm new:subgraph", () => {
         DOCUMENTS_PORT: "0",
         [`${NAME.toUpperCase()}_PORT`]: "0",
       };
-      const conformance = inCopy(copy, path.join(copy, "node_modules/.bin/jest"), [`subgraphs/${NAME}`]);
+      const conformance = inCopy(copy, bin("jest"), [`subgraphs/${NAME}`]);
       const { child, url } = await startCopiedSupergraph(copy, env);
       try {
         const anonymous = await new BrowserClient(url).request(`{ ${NAME}Hello }`);
