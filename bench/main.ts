@@ -146,12 +146,12 @@ async function run(options: BenchOptions): Promise<BenchReport> {
 
     log(`closed loop: ${scenarios.map((scenario) => scenario.id).join(" ")} × ${options.rounds} rounds`);
     const throughput = await measureThroughput(scenarios, stack.processes, options, log);
-    const anonymousMax = throughput.find((scenario) => scenario.id === "A")?.requestsPerSecond ?? 0;
-    const rate = options.openLoopRate ?? Math.max(10, Math.round(anonymousMax / 2));
+    const cookieMax = throughput.find((scenario) => scenario.id === "B")?.requestsPerSecond ?? 0;
+    const rate = options.openLoopRate ?? Math.max(10, Math.round(cookieMax / 2));
 
     const anonymous = graphqlTarget(gateway, PUBLIC_QUERY);
     const withCookie = withCookies(graphqlTarget(gateway, PUBLIC_QUERY), cookies);
-    log(`open loop: A and B at ${rate} req/s${options.openLoopRate === null ? " (half of A's maximum)" : ""}`);
+    log(`open loop: A and B at ${rate} req/s${options.openLoopRate === null ? " (half of B's maximum)" : ""}`);
     const openLoop = await measureOpenLoop(anonymous, withCookie, {
       ratePerSecond: rate,
       rounds: options.rounds,

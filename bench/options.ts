@@ -13,7 +13,7 @@ export interface BenchOptions {
   revocations: number;
   /** Sessions in the large store of the resolve-latency comparison (the small one holds 1k). */
   largeStoreSessions: number;
-  /** Fixed rate of the open-loop and login-storm runs; null: half of A's measured maximum. */
+  /** Fixed rate of the open-loop and login-storm runs; null: half of B's measured maximum (the target is set there). */
   openLoopRate: number | null;
   bcryptCost: number;
   /** A Redis for the stack; unset: a private redis-server, so command counts and memory are ours alone. */

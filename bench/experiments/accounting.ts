@@ -2,11 +2,14 @@ import type Redis from "ioredis";
 import type { CountingProxy } from "../counting-proxy";
 import { runClosedLoop, type LoadTarget } from "../load";
 import { commandCounts, commandDelta, type CommandDelta } from "../redis-stats";
+import { median } from "../stats";
 
 /** What one run cost, per request sent. */
 export interface RequestCost {
   requests: number;
   sessionServiceCallsPerRequest: number;
+  /** Credentials per resolve call (the gateway's batches): mean, median and largest. */
+  batchSize: { mean: number; p50: number; max: number; calls: number };
   redisCommandsPerRequest: number;
   redisWritesPerRequest: number;
   commands: CommandDelta["byCommand"];
@@ -18,7 +21,9 @@ export interface AccountingFigures {
   bearer: RequestCost | null;
   /** Commands on the session Redis per request of B: what the cookie costs in Redis. */
   redisCommandsPerCredentialedRequest: number;
-  /** Session-service resolves that wrote to Redis (sliding expiry), as a share of resolves, under scenario B. */
+  /** Commands on the session Redis per resolve call of B: one MGET per batch, plus the rare sliding write. */
+  redisCommandsPerBatch: number;
+  /** Credentials resolved with a write to Redis (sliding expiry), as a share of B's requests (one credential each). */
   writesPerResolve: number;
 }
 
@@ -32,15 +37,23 @@ async function cost(
   const calls = (counts: Map<string, number>) => [...counts.values()].reduce((sum, count) => sum + count, 0);
   const before = await commandCounts(redis);
   const proxiedBefore = calls(proxy.counts());
+  proxy.takeBatchSizes();
   const result = await runClosedLoop(target, connections, seconds);
   // Let replies of the last requests land before reading the counters.
   await new Promise((resolve) => setTimeout(resolve, 200));
   const delta = commandDelta(before, await commandCounts(redis));
+  const sizes = proxy.takeBatchSizes().sort((x, y) => x - y);
   // Requests still in flight when the run stopped were served too (their lookups and commands are counted).
   const requests = result.sent;
   return {
     requests,
     sessionServiceCallsPerRequest: (calls(proxy.counts()) - proxiedBefore) / requests,
+    batchSize: {
+      mean: sizes.length === 0 ? 0 : sizes.reduce((sum, size) => sum + size, 0) / sizes.length,
+      p50: median(sizes),
+      max: sizes.at(-1) ?? 0,
+      calls: sizes.length,
+    },
     redisCommandsPerRequest: delta.calls / requests,
     redisWritesPerRequest: delta.writes / requests,
     commands: delta.byCommand,
@@ -68,6 +81,7 @@ export async function measureAccounting(
     cookie,
     bearer,
     redisCommandsPerCredentialedRequest: cookie.redisCommandsPerRequest,
-    writesPerResolve: resolves > 0 ? Math.max(0, credentialWrites) / resolves : Number.NaN,
+    redisCommandsPerBatch: resolves > 0 ? (cookie.redisCommandsPerRequest * cookie.requests) / resolves : Number.NaN,
+    writesPerResolve: cookie.requests > 0 ? Math.max(0, credentialWrites) / cookie.requests : Number.NaN,
   };
 }

@@ -66,8 +66,8 @@ interface Lookup {
 }
 
 /**
- * Session lookups batched across requests: every lookup that starts in the same tick goes to the session service
- * in one call (DataLoader), which reads them all in one Redis round trip. Nothing is cached (`cache: false`), and a
+ * Session lookups batched across requests: every lookup that starts in the same event-loop turn goes to the session
+ * service in one call (DataLoader), which reads them all in one Redis round trip. Nothing is cached (`cache: false`), and a
  * batch once sent is never joined, so a request that starts after a logout has completed sends a lookup that starts
  * after it too, and sees it. The same credential twice in one batch is sent once: both requests arrived before it
  * left. Each credential gets its own answer, so one that fails never fails its neighbours.
@@ -104,7 +104,14 @@ export function createSessionLookups(sessions: Pick<SessionServiceClient, "resol
         return unavailable(result === undefined ? "no answer for a credential" : `${result.error} for one credential`);
       });
     },
-    { cache: false, maxBatchSize: MAX_RESOLVE_BATCH },
+    {
+      cache: false,
+      maxBatchSize: MAX_RESOLVE_BATCH,
+      // DataLoader's default dispatches after the current callback's microtasks, and each connection's request is
+      // read in a callback of its own, so concurrent requests would never meet; setImmediate dispatches once all the
+      // I/O callbacks of this event-loop turn have run, gathering every lookup they started.
+      batchScheduleFn: (dispatch) => setImmediate(dispatch),
+    },
   );
   return (credential: SessionCredential) => loader.load({ credential, requestId: currentRequestContext()?.requestId });
 }

@@ -179,6 +179,21 @@ describe("batching lookups", () => {
     for (const result of results) expect(result.identity.authenticated).toBe(true);
   });
 
+  it("gathers lookups started by separate callbacks of one event-loop turn, as concurrent connections' requests are", async () => {
+    const { resolve, batches } = resolverWith(async () => session);
+    const started: Promise<unknown>[] = [];
+    // Two timers due together run in one timers phase, each as a callback of its own with microtasks in between.
+    await new Promise<void>((done) => {
+      setTimeout(() => started.push(resolve(cookie(VALID))), 0);
+      setTimeout(() => {
+        started.push(resolve(cookie(OTHER)));
+        done();
+      }, 0);
+    });
+    await Promise.all(started);
+    expect(batches).toEqual([[VALID, OTHER]]);
+  });
+
   it("never puts more than MAX_RESOLVE_BATCH credentials in one call", async () => {
     const { resolve, batches } = resolverWith(async () => null);
     const tokens = Array.from(
