@@ -3,9 +3,12 @@
  * gateway, and the web app with `/graphql` on its own origin, on their configured ports. Without REDIS_URL every
  * store is in memory (development only). `pnpm dev:web` (`--dev`) serves the app from Vite's dev server instead.
  */
-import { ensureDevelopmentKeys, EnvReader } from "@fedsession/runtime";
+import { ensureDevelopmentKeys, EnvReader, readMetricsConfig, serveMetrics } from "@fedsession/runtime";
 import { startSupergraph, stopServices } from "./supergraph-services";
 import { startWeb, startWebDevServer } from "./web/main";
+
+/** The port OpenTelemetry's Prometheus exporter listens on by default; METRICS_PORT overrides it. */
+const DEFAULT_METRICS_PORT = 9464;
 
 async function main(): Promise<void> {
   const env = new EnvReader(process.env);
@@ -16,6 +19,9 @@ async function main(): Promise<void> {
     const gatewayOrigin = new URL(gatewayUrl).origin;
     const startApp = process.argv.includes("--dev") ? startWebDevServer : startWeb;
     started.push({ name: "web", ...(await startApp(process.env, gatewayOrigin)) });
+    // One process, one registry: every service's metrics at one address (the `service` label tells them apart).
+    const metricsConfig = readMetricsConfig(env, DEFAULT_METRICS_PORT);
+    if (metricsConfig) started.push({ name: "metrics", notes: [], ...(await serveMetrics(metricsConfig)) });
   } catch (error) {
     await stopAll();
     throw error;

@@ -12,8 +12,9 @@ import {
   type SessionServiceClient,
 } from "@fedsession/session-client";
 import { ANONYMOUS, type Identity } from "@fedsession/subgraph-kit";
-import { currentRequestContext, type Logger } from "@fedsession/runtime";
+import { currentRequestContext, sessionBatchSize, type Logger } from "@fedsession/runtime";
 import { readSessionCookie } from "./cookies";
+import { observeLookup, recordCacheHit } from "./lookup-metrics";
 import type { SessionCache } from "./session-cache";
 
 export interface RequestIdentity {
@@ -91,6 +92,7 @@ export function createSessionLookups(sessions: Pick<SessionServiceClient, "resol
       // A call serving one request carries its id; a batch of several carries none rather than one of them.
       const requestIds = new Set(lookups.map((lookup) => lookup.requestId));
       const requestId = requestIds.size === 1 ? lookups[0]?.requestId : undefined;
+      sessionBatchSize.observe(unique.length);
       let results;
       try {
         results = await sessions.resolveSessions(unique, requestId);
@@ -134,13 +136,16 @@ export function createIdentityResolver(options: IdentityResolverOptions) {
   const lookups = createSessionLookups(options.sessions, options.logger);
   const lookUp = (credential: SessionCredential): Promise<ResolvedSession | null> => {
     const cache = options.cache;
-    if (cache === undefined) return lookups(credential);
+    if (cache === undefined) return observeLookup(lookups(credential));
     // Keyed by a hash, so the cache holds no usable credential.
     const key = createHash("sha256").update(credentialKey(credential)).digest("base64url");
     const cached = cache.get(key);
-    if (cached !== undefined) return Promise.resolve(cached);
+    if (cached !== undefined) {
+      recordCacheHit();
+      return Promise.resolve(cached);
+    }
     const generation = cache.generation();
-    return lookups(credential).then((session) => {
+    return observeLookup(lookups(credential)).then((session) => {
       if (session !== null) cache.set(key, session, generation);
       return session;
     });

@@ -9,6 +9,7 @@ import {
   listen,
   loadKeyMaterial,
   Probes,
+  serveProcessMetrics,
   publicKeys,
   type Env,
   type Logger,
@@ -88,18 +89,22 @@ export async function start(env: Env = process.env, logger: Logger = createLogge
 }
 
 function runWorker(announce: (url: string) => void): void {
-  start().then(
-    (service) => {
-      announce(service.url);
-      const stop = () => void service.close().then(() => process.exit(0));
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    },
-    (error: unknown) => {
-      console.error(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
+  const logger = createLogger("gateway");
+  // With GATEWAY_WORKERS > 1 the workers share METRICS_PORT like the gateway port: each scrape reads one worker.
+  serveProcessMetrics(process.env, logger)
+    .then(() => start(process.env, logger))
+    .then(
+      (service) => {
+        announce(service.url);
+        const stop = () => void service.close().then(() => process.exit(0));
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      },
+      (error: unknown) => {
+        console.error(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
 }
 
 if (require.main === module) {

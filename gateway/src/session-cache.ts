@@ -1,5 +1,5 @@
 import { Cluster } from "ioredis";
-import type { Logger, RedisClient } from "@fedsession/runtime";
+import { sessionCacheEntries, sessionCacheEvents, type Logger, type RedisClient } from "@fedsession/runtime";
 import { SESSION_EVENTS_HEARTBEAT_MS, type ResolvedSession, type SessionEvent } from "@fedsession/session-client";
 
 /** Three missed heartbeats and the channel counts as dead: nothing is cached until the next one arrives. */
@@ -40,7 +40,10 @@ export class SessionCache {
     const { subscriber, channel, logger } = options;
     const cache = new SessionCache(options.maxEntries ?? 50_000, options.now ?? Date.now, logger, channel);
     const stopCaching = () => {
-      if (cache.subscribed) logger.warn("session_cache_disabled", { reason: "subscription lost" });
+      if (cache.subscribed) {
+        logger.warn("session_cache_disabled", { reason: "subscription lost" });
+        sessionCacheEvents.inc({ event: "subscription_down" });
+      }
       cache.subscribed = false;
       cache.clear();
     };
@@ -71,6 +74,7 @@ export class SessionCache {
   private heardAny = false;
 
   private resubscribed(): void {
+    sessionCacheEvents.inc({ event: "subscription_up" });
     this.changes++;
     this.lastHeartbeat = this.now();
     this.subscribed = true;
@@ -106,6 +110,7 @@ export class SessionCache {
     if (session === undefined) return undefined;
     if (this.now() >= session.reusableUntil) {
       this.entries.delete(key);
+      sessionCacheEntries.dec();
       return undefined;
     }
     return session;
@@ -113,7 +118,11 @@ export class SessionCache {
 
   set(key: string, session: ResolvedSession, generationAtStart: number): void {
     if (!this.usable() || generationAtStart !== this.changes || this.now() >= session.reusableUntil) return;
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    if (this.entries.size >= this.maxEntries) {
+      sessionCacheEntries.dec(this.entries.size);
+      this.entries.clear();
+    }
+    if (!this.entries.has(key)) sessionCacheEntries.inc();
     this.entries.set(key, session);
   }
 
@@ -149,11 +158,21 @@ export class SessionCache {
 
   private evict(matches: (session: ResolvedSession) => boolean): void {
     this.changes++;
-    for (const [key, session] of this.entries) if (matches(session)) this.entries.delete(key);
+    let evicted = 0;
+    for (const [key, session] of this.entries) {
+      if (matches(session)) {
+        this.entries.delete(key);
+        evicted++;
+      }
+    }
+    sessionCacheEvents.inc({ event: "eviction" }, evicted);
+    sessionCacheEntries.dec(evicted);
   }
 
   private clear(): void {
     this.changes++;
+    sessionCacheEvents.inc({ event: "clear" });
+    sessionCacheEntries.dec(this.entries.size);
     this.entries.clear();
   }
 }

@@ -6,6 +6,7 @@ export * from "./keys";
 export * from "./log";
 export * from "./request-context";
 export * from "./observe";
+export * from "./metrics";
 export * from "./redis";
 export * from "./service";
 export * from "./response-cap";

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "./log";
+import { httpRequestDuration, httpRequests, statusClass } from "./metrics";
 import { runWithRequestContext, type RequestContext } from "./request-context";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -22,8 +23,9 @@ function pathOf(req: IncomingMessage): string {
 }
 
 /**
- * Runs each request in its own request context (so every log line and outgoing call carries its id) and writes
- * one `request` line when it ends: path without the query string (which may hold variables), status, duration.
+ * Runs each request in its own request context (so every log line and outgoing call carries its id); when it ends,
+ * counts it in the HTTP metrics and writes one `request` line: path without the query string (which may hold
+ * variables), status, duration.
  */
 export function observeRequests(options: ObserveOptions, handler: RequestHandler): RequestHandler {
   const { logger } = options;
@@ -33,12 +35,21 @@ export function observeRequests(options: ObserveOptions, handler: RequestHandler
     if (!PROBE_PATHS.has(path)) {
       const started = performance.now();
       res.once("close", () => {
+        const status = res.writableFinished ? res.statusCode : "aborted";
+        const seconds = (performance.now() - started) / 1000;
+        const labels = {
+          service: options.service,
+          status_class: statusClass(status),
+          operation_type: context.operationType ?? "none",
+        };
+        httpRequests.inc(labels);
+        httpRequestDuration.observe(labels, seconds);
         runWithRequestContext(context, () =>
           logger.info("request", {
             method: req.method,
             path,
-            status: res.writableFinished ? res.statusCode : "aborted",
-            durationMs: Math.round((performance.now() - started) * 10) / 10,
+            status,
+            durationMs: Math.round(seconds * 10_000) / 10,
             operationType: context.operationType,
           }),
         );

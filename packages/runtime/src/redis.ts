@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import Redis, { Cluster, type RedisOptions } from "ioredis";
 import { ConfigError, type EnvReader } from "./env";
+import { redisErrors } from "./metrics";
 
 export type RedisClient = Redis | Cluster;
 
@@ -140,7 +141,14 @@ const credentialsOf = ({ username, password }: RedisCredentials): RedisCredentia
   ...(password === undefined ? {} : { password }),
 });
 
+/** Every client counts its errors in fedsession_redis_errors_total (and so no longer prints them unhandled). */
 export function createRedisClient(config: RedisConfig): RedisClient {
+  const client = connect(config);
+  client.on("error", () => redisErrors.inc());
+  return client;
+}
+
+function connect(config: RedisConfig): RedisClient {
   if (config.kind === "cluster") {
     return new Cluster(config.nodes, {
       keyPrefix: config.keyPrefix,

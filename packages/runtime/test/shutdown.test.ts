@@ -50,7 +50,9 @@ describe("draining on shutdown", () => {
     const refused: string[] = [];
     let next = 0;
     let closing = false;
-    const client = async () => {
+    // Staggered, so at any moment most clients have a request inside the 200 ms handler, not between two.
+    const client = async (index: number) => {
+      await sleep(index * 12);
       while (!closing || next < 10_000) {
         const id = String(next++);
         try {
@@ -61,7 +63,7 @@ describe("draining on shutdown", () => {
         }
       }
     };
-    const clients = Array.from({ length: 16 }, client);
+    const clients = Array.from({ length: 16 }, (_, index) => client(index));
     await sleep(500);
     closing = true;
     const acceptedBeforeClose = [...started];

@@ -1,4 +1,4 @@
-import type { Logger } from "@fedsession/runtime";
+import { logins, type Logger } from "@fedsession/runtime";
 import type { SessionTransport } from "@fedsession/session-client";
 import type { LoginFailureReason, ThrottleScope } from "./errors";
 
@@ -36,9 +36,19 @@ export interface Audit {
 export function createAudit(logger: Logger): Audit {
   return {
     signedUp: (fields) => logger.info("audit.signed_up", fields),
-    loginSucceeded: (fields) => logger.info("audit.login_succeeded", fields),
-    loginFailed: (fields) => logger.info("audit.login_failed", fields),
-    loginThrottled: (fields) => logger.warn("audit.login_throttled", fields),
+    // Every login outcome passes here once, so the counter agrees with the audit trail.
+    loginSucceeded: (fields) => {
+      logins.inc({ outcome: "success" });
+      logger.info("audit.login_succeeded", fields);
+    },
+    loginFailed: (fields) => {
+      logins.inc({ outcome: "failure" });
+      logger.info("audit.login_failed", fields);
+    },
+    loginThrottled: (fields) => {
+      logins.inc({ outcome: "throttled" });
+      logger.warn("audit.login_throttled", fields);
+    },
     signUpThrottled: (fields) => logger.warn("audit.sign_up_throttled", fields),
     passwordChanged: (fields) => logger.info("audit.password_changed", fields),
     passwordChangeFailed: (fields) => logger.info("audit.password_change_failed", fields),

@@ -1,3 +1,4 @@
+import { bcryptQueueWait } from "@fedsession/runtime";
 import { PasswordWorkBusy, PasswordWorkPending } from "./errors";
 
 export interface BcryptLimits {
@@ -84,7 +85,9 @@ export function createBcryptLimiter({ concurrency, queueTimeoutMs, perHolder = 1
       const distinct = [...new Set(holders)];
       hold(distinct);
       try {
+        const queued = performance.now();
         await acquire();
+        bcryptQueueWait.observe((performance.now() - queued) / 1000);
         try {
           return await task();
         } finally {
