@@ -267,7 +267,7 @@ describe("the compiled services, run as docker-compose.yml runs them, each as it
     expect(installed).toEqual(expect.arrayContaining(["@apollo+gateway", "bcrypt", "graphql", "ioredis", "jose"]));
   });
 
-  it("signs up, queries, writes and signs out through the compiled gateway and subgraphs", async () => {
+  it("signs up, queries, writes, signs out and in again through the compiled gateway and subgraphs", async () => {
     const client = new BrowserClient(`${running.gateway?.url ?? ""}/graphql`);
     const email = `image-${Date.now()}@example.com`;
     const signUp = await client.request(
@@ -281,6 +281,13 @@ describe("the compiled services, run as docker-compose.yml runs them, each as it
     expect((await client.request(`{ documents { id } }`)).body.data).toEqual({ documents: [{ id: documentId }] });
     expect((await client.request(`mutation { logout }`)).body.data).toEqual({ logout: true });
     expect((await client.request(`{ me { id } }`)).body.data).toEqual({ me: null });
+    // A wrong password first: the login throttle's keys are written too, under auth's prefix.
+    const login = `mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { user { email } } }`;
+    const refused = await client.request(login, { email, password: "not the password" });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const signedIn = await client.request(login, { email, password: "correct horse battery" });
+    expect(signedIn.body.data).toEqual({ login: { user: { email } } });
+    expect((await client.request(`{ me { email } }`)).body.data).toEqual({ me: { email } });
   });
 
   it("each service writes under its own prefix as its own user, and is refused every other service's keys", async () => {
@@ -317,6 +324,9 @@ describe("the compiled services, run as docker-compose.yml runs them, each as it
       await expect(session?.scan("0")).rejects.toThrow(/NOPERM/);
       await expect(session?.keys("*")).rejects.toThrow(/NOPERM/);
       await expect(session?.flushall()).rejects.toThrow(/NOPERM/);
+      // WAIT (REDIS_WAIT_REPLICAS) stays allowed to the services that write.
+      expect(await session?.wait(0, 0)).toBe(0);
+      expect(await auth?.wait(0, 0)).toBe(0);
     } finally {
       for (const connection of [gateway, session, auth, documents, anonymous]) connection?.disconnect();
     }
