@@ -3,8 +3,8 @@
  * plain node (no tsx, no TypeScript). esbuild bundles the workspace packages into each service, so they can keep
  * shipping TypeScript source for `pnpm start` and the tests; every npm package stays external, required from the
  * workspace package that imports it, and comes from a production-only install laid out like the repository's
- * (Dockerfile). dist/ mirrors the repository's layout for the files the services read at
- * run time (schemas, the supergraph, the password list, the built web app), so their paths resolve as from source.
+ * (Dockerfile). dist/ mirrors the repository's layout for the files the services read at run time (schemas, the
+ * supergraph, the password list, the built web app), so their paths resolve as from source.
  */
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
@@ -17,7 +17,7 @@ export const DIST_DIR = path.join(ROOT, "dist");
 
 export interface Service {
   name: string;
-  /** The folder whose package.json declares the service's dependencies. */
+  /** The service's package folder (a subgraph's schema.graphql is there). */
   package: string;
   entry: string;
 }
@@ -161,6 +161,7 @@ export async function buildServices(outDir: string = DIST_DIR, { webApp = true }
       plugins: [npmPackagesFromTheirImporters(outDir, bundleDir), sourceDirectories(outDir, bundleDir)],
     });
     await mkdir(bundleDir, { recursive: true });
+    // The rewrite only lengthens a few `require(...)` calls: the source map stays right but for columns after them.
     for (const file of result.outputFiles) {
       await writeFile(file.path, file.path === outfile ? requireFromPackages(file.text) : file.contents);
     }
