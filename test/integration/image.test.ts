@@ -131,7 +131,8 @@ function startService(name: string, appDir: string, args: string[], env: Record<
     };
     const read = (chunk: Buffer) => {
       output.push(chunk.toString());
-      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(chunk.toString())?.[0];
+      // The service's own URL (its GraphQL endpoint), not its metrics listener's.
+      const url = /http:\/\/127\.0\.0\.1:\d+(?=\/graphql)/.exec(chunk.toString())?.[0];
       if (url && !url.endsWith(":0")) {
         clearTimeout(timer);
         resolve({ url, output, process: child });
@@ -221,6 +222,7 @@ describe("the compiled services, run as docker-compose.yml runs them, each as it
         ...environment,
         ...Object.fromEntries(Object.keys(environment).flatMap((key) => (key.endsWith("_PORT") ? [[key, "0"]] : []))),
         LISTEN_HOST: "127.0.0.1",
+        METRICS_HOST: "127.0.0.1",
         KEYS_DIR: path.join(root, environment.KEYS_DIR ?? ""),
         REDIS_PASSWORD_FILE: path.join(root, environment.REDIS_PASSWORD_FILE ?? ""),
         REDIS_URL: redis.url,
