@@ -50,21 +50,30 @@ async function main(): Promise<void> {
   if (problem !== null || name === undefined) throw new UsageError(problem ?? "no name");
 
   const names = subgraphNames(name, nextFreePort((await readSubgraphEntries()).map((entry) => entry.routingUrl)));
+  // Every edit of an existing file is prepared before anything is written, so a file whose layout the generator
+  // does not recognise stops it with the repository untouched.
+  const edits: [string, (text: string) => string][] = [
+    [SUPERGRAPH_CONFIG_PATH, (text) => registerInSupergraph(text, names)],
+    [path.join(ROOT, "package.json"), (text) => addStartScript(text, names)],
+    [path.join(ROOT, "Dockerfile"), (text) => addDockerfileManifest(text, names)],
+    [path.join(ROOT, "docker-compose.yml"), (text) => addDockerComposeService(text, names)],
+  ];
+  const edited = await Promise.all(
+    edits.map(async ([file, edit]) => [file, edit(await readFile(file, "utf8"))] as const),
+  );
+
   const packageRoot = path.join(ROOT, "subgraphs", name);
-  const written: string[] = [];
+  const created: string[] = [];
   for (const [relative, content] of Object.entries(subgraphFiles(names))) {
     const file = path.join(packageRoot, relative);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, content, { flag: "wx" });
-    written.push(file);
+    created.push(file);
   }
-  await registerInSupergraph(SUPERGRAPH_CONFIG_PATH, names);
-  await addStartScript(path.join(ROOT, "package.json"), names);
-  await formatFiles([...written, SUPERGRAPH_CONFIG_PATH, path.join(ROOT, "package.json")]);
+  for (const [file, text] of edited) await writeFile(file, text);
+  await formatFiles([...created, SUPERGRAPH_CONFIG_PATH, path.join(ROOT, "package.json")]);
   await writeSubgraphTypes(packageRoot);
   await writeFile(SUPERGRAPH_SDL_PATH, await compose());
-  await addDockerfileManifest(path.join(ROOT, "Dockerfile"), names);
-  await addDockerComposeService(path.join(ROOT, "docker-compose.yml"), names);
   pnpmInstall();
 
   console.log(`

@@ -13,6 +13,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { generateKeyMaterial, writeKeyMaterial } from "@fedsession/runtime";
 import { problemWithName } from "../../scripts/new-subgraph/name";
+import { addDockerComposeService, nextFreePort, registerInSupergraph } from "../../scripts/new-subgraph/register";
+import { subgraphNames } from "../../scripts/new-subgraph/templates";
 import { BrowserClient } from "../support/client";
 
 const run = promisify(execFile);
@@ -82,6 +84,20 @@ describe("pnpm new:subgraph", () => {
     expect(await problemWithName("documents", ROOT)).toMatch(/already listed in supergraph.yaml/);
     expect(await problemWithName("gateway", ROOT)).toMatch(/taken/);
     expect(await problemWithName("invoices", ROOT)).toBeNull();
+  });
+
+  it("takes the lowest free port from 4004", () => {
+    const platform = [4001, 4002, 4003].map((port) => `http://127.0.0.1:${port}/graphql`);
+    expect(nextFreePort(platform)).toBe(4004);
+    expect(nextFreePort([...platform, "http://127.0.0.1:4004/graphql"])).toBe(4005);
+    expect(nextFreePort([...platform, "http://127.0.0.1:4005/graphql"])).toBe(4004);
+  });
+
+  it("keeps supergraph.yaml's comments, and refuses a docker-compose.yml without a gateway service", () => {
+    const names = subgraphNames("invoices", 4004);
+    const yaml = "# composed by pnpm compose\nsubgraphs:\n  session:\n    routing_url: http://127.0.0.1:4001/graphql\n";
+    expect(registerInSupergraph(yaml, names)).toMatch(/^# composed by pnpm compose\n[\s\S]* {2}invoices:\n/);
+    expect(() => addDockerComposeService("services:\n  web:\n    image: web\n", names)).toThrow(/gateway/);
   });
 
   describe("in a temporary copy of the repository", () => {
