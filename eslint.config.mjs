@@ -34,7 +34,7 @@ export default tseslint.config(
       ],
     },
   },
-  { ignores: ["apps/web/dist/**"] },
+  { ignores: ["apps/web/dist/**", "packages/subgraph-kit/dist/**"] },
   {
     files: ["apps/web/src/**/*.{ts,tsx}"],
     ...reactHooks.configs.flat["recommended-latest"],

@@ -61,6 +61,8 @@ const builtins = new Set(builtinModules);
 
 interface Manifest {
   dependencies?: Record<string, string>;
+  /** A production install provides these too (pnpm installs peers), as the subgraph kit's graphql. */
+  peerDependencies?: Record<string, string>;
 }
 
 const exists = (file: string) =>
@@ -96,7 +98,8 @@ function npmPackagesFromTheirImporters(outDir: string, bundleDir: string): Plugi
         if (args.path.startsWith(WORKSPACE_SCOPE)) return undefined;
         if (args.path.startsWith("node:") || builtins.has(args.path)) return { path: args.path, external: true };
         const owner = await owningPackage(args.importer);
-        const declared = (await readManifest(owner)).dependencies ?? {};
+        const manifest = await readManifest(owner);
+        const declared = { ...manifest.dependencies, ...manifest.peerDependencies };
         if (!(packageName(args.path) in declared)) {
           const text = `${packageName(args.path)} is not among the production dependencies of ${owner}/package.json`;
           return { errors: [{ text }] };

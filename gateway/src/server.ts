@@ -112,7 +112,8 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     validationRules: [operationLimitsRule(config.limits)],
     // The process owner (main.ts or the start script) closes the HTTP server first, then Apollo; two handlers would race.
     stopOnTerminationSignals: false,
-    formatError: maskUnexpectedErrors(logger),
+    // Subgraphs mask what they did not raise on purpose; their own public codes (NOT_FOUND) pass through here.
+    formatError: maskUnexpectedErrors(logger, { relayedFromSubgraphs: true }),
     // Demand control first: an operation too expensive to run is refused before any other work.
     // Authorization next, so refused fields are nulled and their errors added before the ETag hashes the result.
     plugins: [

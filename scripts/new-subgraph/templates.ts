@@ -32,12 +32,22 @@ const DEPENDENCIES = {
   graphql: "16.15.0",
 };
 
+/** conformanceKeysDir, which writes this repository's KEYS_DIR for the conformance test. */
+const DEV_DEPENDENCIES = { "@fedsession/testing": "workspace:*" };
+
 /** Every file of `subgraphs/<name>/`, by path inside it. src/generated/graphql.ts comes from `pnpm codegen`. */
 export function subgraphFiles({ name, pascal, portVariable, port }: SubgraphNames): Record<string, string> {
   const context = `${pascal}Context`;
   return {
     "package.json": `${JSON.stringify(
-      { name: `@fedsession/${name}`, version: "0.1.0", private: true, main: "src/main.ts", dependencies: DEPENDENCIES },
+      {
+        name: `@fedsession/${name}`,
+        version: "0.1.0",
+        private: true,
+        main: "src/main.ts",
+        dependencies: DEPENDENCIES,
+        devDependencies: DEV_DEPENDENCIES,
+      },
       null,
       2,
     )}\n`,
@@ -190,7 +200,8 @@ if (require.main === module) runSubgraph(${name}Subgraph);
 `,
 
     "test/conformance.test.ts": `import { silentLogger } from "@fedsession/runtime";
-import { conformanceKeysDir, describeSubgraphConformance } from "@fedsession/subgraph-kit";
+import { describeSubgraphConformance } from "@fedsession/subgraph-kit/testing";
+import { conformanceKeysDir } from "@fedsession/testing";
 import { start } from "../src/main";
 
 describeSubgraphConformance({

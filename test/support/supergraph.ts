@@ -37,7 +37,7 @@ export function composeWith(extra: readonly ExtraSubgraph[]): string {
 /** A subgraph whose fields need scopes no other subgraph names: what a new team's schema looks like. */
 export const BILLING_SUBGRAPH: ExtraSubgraph = {
   name: "billing",
-  // Never called: the tests only need its scopes in the supergraph.
+  // Not listening: tests that call it start one and point SUBGRAPH_URL_BILLING at it.
   url: "http://127.0.0.1:9/graphql",
   sdl: `
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@requiresScopes"])
@@ -45,6 +45,12 @@ export const BILLING_SUBGRAPH: ExtraSubgraph = {
     type Query {
       invoices: [Invoice!]! @requiresScopes(scopes: [["billing:read"]])
       refunds: [Invoice!]! @requiresScopes(scopes: [["billing:read", "billing:refund"], ["billing:admin"]])
+      "Public; an unknown id is the team's own NOT_FOUND error."
+      invoice(id: ID!): Invoice
+      "Fails inside, as a lost database connection would."
+      brokenInvoice: Invoice
+      "Throws a GraphQLError with a code the team did not raise on purpose."
+      mislabelledInvoice: Invoice
     }
   `,
 };

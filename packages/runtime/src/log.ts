@@ -1,5 +1,5 @@
 import pino, { type DestinationStream } from "pino";
-import { currentRequestContext } from "./request-context";
+import { currentRequestContext } from "@fedsession/subgraph-kit";
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 

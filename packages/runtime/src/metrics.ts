@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { onRequestFinished } from "@fedsession/subgraph-kit";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from "prom-client";
 import type { EnvReader } from "./env";
 
@@ -77,6 +78,13 @@ export const redisErrors = new Counter({
 export function statusClass(status: number | "aborted"): string {
   return status === "aborted" ? "aborted" : `${Math.floor(status / 100)}xx`;
 }
+
+// Every service's requests (observeRequests, in the kit) are counted here, for any process that loads the runtime.
+onRequestFinished(({ service, status, seconds, operationType }) => {
+  const labels = { service, status_class: statusClass(status), operation_type: operationType ?? "none" };
+  httpRequests.inc(labels);
+  httpRequestDuration.observe(labels, seconds);
+});
 
 export interface MetricsConfig {
   port: number;

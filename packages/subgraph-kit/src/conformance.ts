@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import {
   buildASTSchema,
   getNamedType,
@@ -10,16 +8,25 @@ import {
   isInputObjectType,
   isListType,
   isNonNullType,
+  isObjectType,
   isScalarType,
+  Kind,
   parse,
+  type DocumentNode,
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLObjectType,
 } from "graphql";
-import type { JSONWebKeySet } from "jose";
-import { generateKeyMaterial, importSigningKey, publicKeys, writeKeyMaterial } from "@fedsession/runtime";
-import { collectAccessPolicies, subgraphAuthDirectiveNames, type AccessPolicies } from "./auth-directives";
-import { CONTEXT_ISSUER, CONTEXT_TYPE, signContext, type ContextSigningKey } from "./context-token";
+import { exportJWK, generateKeyPair, type JSONWebKeySet } from "jose";
+import {
+  collectAccessPolicies,
+  linkDirectives,
+  linkedDirectiveName,
+  subgraphAuthDirectiveNames,
+  type AccessPolicies,
+  type AccessRequirement,
+} from "./auth-directives";
+import { CONTEXT_ALGORITHM, CONTEXT_ISSUER, CONTEXT_TYPE, signContext, type ContextSigningKey } from "./context-token";
 import { GATEWAY_CONTEXT_HEADER, SESSION_ID_HEADER, USER_ID_HEADER, USER_PERMISSIONS_HEADER } from "./headers";
 import { ANONYMOUS, type Identity } from "./identity";
 
@@ -47,22 +54,18 @@ export interface SubgraphConformanceOptions {
   skipFields?: readonly string[];
 }
 
-export interface ConformanceKeysDir {
-  /** A KEYS_DIR for the service's start(env). */
-  dir: string;
-  remove(): Promise<void>;
+export interface GatewayKeys {
+  /** Signs contexts as the gateway would (signContext). */
+  signingKey: ContextSigningKey;
+  /** The public half, as the gateway publishes it at /.well-known/jwks.json. */
+  jwks: JSONWebKeySet;
 }
 
-/**
- * Key material for a service started through its own main.ts (`start({ KEYS_DIR: dir, ... })`): fresh keys for every
- * role, except that the gateway is represented only by the public keys the conformance kit signs with.
- */
-export async function conformanceKeysDir(gatewayJwks: JSONWebKeySet): Promise<ConformanceKeysDir> {
-  const material = await generateKeyMaterial(true);
-  material.roles.gateway = { publicJwks: gatewayJwks };
-  const dir = await mkdtemp(path.join(tmpdir(), "fedsession-conformance-"));
-  await writeKeyMaterial(dir, material);
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+/** A fresh Ed25519 key pair that plays the gateway in tests: a subgraph trusting `jwks` accepts what `signingKey` signs. */
+export async function generateGatewayKeys(kid = `gateway-test-${randomUUID().slice(0, 8)}`): Promise<GatewayKeys> {
+  const { privateKey, publicKey } = await generateKeyPair(CONTEXT_ALGORITHM, { crv: "Ed25519", extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: CONTEXT_ALGORITHM, use: "sig" };
+  return { signingKey: { kid, key: privateKey }, jwks: { keys: [jwk] } };
 }
 
 type HeaderValues = Record<string, string | readonly string[]>;
@@ -136,24 +139,48 @@ function placeholderLiteral(type: GraphQLInputType): string {
   return '"conformance"';
 }
 
-function operationFor(keyword: "query" | "mutation", field: GraphQLField<unknown, unknown>): string {
+/** `field(required: placeholder) { __typename }`: a selection of one field the kit can send without knowing the data. */
+function fieldSelection(field: GraphQLField<unknown, unknown>): string {
   const required = field.args.filter((arg) => isNonNullType(arg.type) && arg.defaultValue === undefined);
   const args = required.map((arg) => `${arg.name}: ${placeholderLiteral(arg.type)}`).join(", ");
   const selection = isCompositeType(getNamedType(field.type)) ? " { __typename }" : "";
-  return `${keyword} { ${field.name}${args ? `(${args})` : ""}${selection} }`;
+  return `${field.name}${args ? `(${args})` : ""}${selection}`;
 }
 
 interface ProtectedRootField {
   coordinate: string;
   responseKey: string;
   query: string;
+  /** Some guard lists scopes, so a signed-in user without them must get FORBIDDEN. */
+  needsScopes: boolean;
 }
+
+interface ParsedSubgraph {
+  document: DocumentNode;
+  policies: AccessPolicies;
+  schema: ReturnType<typeof buildASTSchema>;
+}
+
+function parseSubgraph(sdl: string): ParsedSubgraph {
+  const document = parse(sdl);
+  const policies = collectAccessPolicies(document, subgraphAuthDirectiveNames(document));
+  return { document, policies, schema: buildASTSchema(document, { assumeValidSDL: true }) };
+}
+
+/** The requirements on a field: its own, its parent type's, and the type it returns. */
+function guardsOf(policies: AccessPolicies, parent: GraphQLObjectType, field: GraphQLField<unknown, unknown>) {
+  return [
+    policies.fields.get(`${parent.name}.${field.name}`),
+    policies.types.get(parent.name),
+    policies.types.get(getNamedType(field.type).name),
+  ].filter((requirement): requirement is AccessRequirement => requirement !== undefined);
+}
+
+const needsScopes = (guards: readonly AccessRequirement[]) => guards.some((guard) => guard.scopes !== null);
 
 /** Root fields the SDL guards with @authenticated/@requiresScopes, on themselves or on the type they return. */
 export function protectedRootFields(sdl: string, skip: readonly string[] = []): ProtectedRootField[] {
-  const document = parse(sdl);
-  const policies: AccessPolicies = collectAccessPolicies(document, subgraphAuthDirectiveNames(document));
-  const schema = buildASTSchema(document, { assumeValidSDL: true });
+  const { policies, schema } = parseSubgraph(sdl);
   const roots: ["query" | "mutation", GraphQLObjectType | null | undefined][] = [
     ["query", schema.getQueryType()],
     ["mutation", schema.getMutationType()],
@@ -164,14 +191,85 @@ export function protectedRootFields(sdl: string, skip: readonly string[] = []): 
     for (const field of Object.values(root.getFields())) {
       const coordinate = `${root.name}.${field.name}`;
       if (skip.includes(coordinate)) continue;
-      const guarded =
-        policies.fields.has(coordinate) ||
-        policies.types.has(root.name) ||
-        policies.types.has(getNamedType(field.type).name);
-      if (guarded) found.push({ coordinate, responseKey: field.name, query: operationFor(keyword, field) });
+      const guards = guardsOf(policies, root, field);
+      if (guards.length === 0) continue;
+      found.push({
+        coordinate,
+        responseKey: field.name,
+        query: `${keyword} { ${fieldSelection(field)} }`,
+        needsScopes: needsScopes(guards),
+      });
     }
   }
   return found;
+}
+
+interface EntityProbe {
+  /** "Type" for the entity type itself, "Type.field" for one guarded field of it. */
+  coordinate: string;
+  query: string;
+  variables: { representations: Record<string, string>[] };
+  /** Where a leaked value would show in `_entities[0]`: the field, or null for the entity itself. */
+  field: string | null;
+  needsScopes: boolean;
+}
+
+const ENTITIES_QUERY = (typeName: string, selection: string) =>
+  `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${typeName} { ${selection} } } }`;
+
+/** Key fields of an entity's first @key when they are plain field names ("id", "sku region") and it resolves here. */
+function simpleKeyFields(type: GraphQLObjectType, keyDirective: string): string[] | null {
+  const nodes = [type.astNode, ...type.extensionASTNodes];
+  const key = nodes
+    .flatMap((node) => node?.directives ?? [])
+    .find((directive) => directive.name.value === keyDirective);
+  const argument = (name: string) => key?.arguments?.find((candidate) => candidate.name.value === name)?.value;
+  const fields = argument("fields");
+  const resolvable = argument("resolvable");
+  if (resolvable?.kind === Kind.BOOLEAN && !resolvable.value) return null;
+  if (fields?.kind !== Kind.STRING || !/^\s*\w+(\s+\w+)*\s*$/.test(fields.value)) return null;
+  return fields.value.trim().split(/\s+/);
+}
+
+/**
+ * `_entities` probes for every entity type (first @key of plain fields) that @authenticated/@requiresScopes guards,
+ * and every guarded field of an entity: what a caller would ask for if it reached the subgraph without the gateway's
+ * checks. Entity types with a nested key are left out.
+ */
+export function protectedEntityProbes(sdl: string): EntityProbe[] {
+  const { document, policies, schema } = parseSubgraph(sdl);
+  const keyDirective = linkedDirectiveName(linkDirectives(document), "federation", "key") ?? "key";
+  const probes: EntityProbe[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("_")) continue;
+    const keyFields = simpleKeyFields(type, keyDirective);
+    if (keyFields === null) continue;
+    const variables = {
+      representations: [Object.fromEntries([["__typename", type.name], ...keyFields.map((f) => [f, "conformance"])])],
+    };
+    const typeGuard = policies.types.get(type.name);
+    if (typeGuard !== undefined) {
+      probes.push({
+        coordinate: type.name,
+        query: ENTITIES_QUERY(type.name, "__typename"),
+        variables,
+        field: null,
+        needsScopes: typeGuard.scopes !== null,
+      });
+    }
+    for (const field of Object.values(type.getFields())) {
+      const guards = guardsOf(policies, type, field).filter((guard) => guard !== typeGuard);
+      if (guards.length === 0) continue;
+      probes.push({
+        coordinate: `${type.name}.${field.name}`,
+        query: ENTITIES_QUERY(type.name, fieldSelection(field)),
+        variables,
+        field: field.name,
+        needsScopes: needsScopes(guards),
+      });
+    }
+  }
+  return probes;
 }
 
 function errorCodes(answer: Answer): unknown[] {
@@ -179,15 +277,30 @@ function errorCodes(answer: Answer): unknown[] {
 }
 
 /**
+ * What an `_entities` probe shows: whether the entity (or its guarded field) came back with a value, and whether the
+ * answer is the refusal. An entity whose reference resolves to nothing is refused or absent, never leaked.
+ */
+function entityOutcome(probe: EntityProbe, answer: Answer, code: string) {
+  const entities = answer.body.data?._entities;
+  const entity: unknown = Array.isArray(entities) ? entities[0] : null;
+  const value: unknown =
+    probe.field === null || typeof entity !== "object" || entity === null ? entity : Reflect.get(entity, probe.field);
+  const codes = errorCodes(answer);
+  const refused = codes.length > 0 ? codes.every((found) => found === code) : entity === null || entity === undefined;
+  return { probe: probe.coordinate, leaked: value !== null && value !== undefined, refused };
+}
+
+/**
  * Generates the tests every subgraph must pass: it refuses anything that did not provably come from the gateway
- * (401), refuses anonymous callers on every @authenticated/@requiresScopes root field, and accepts the gateway.
+ * (401, `_entities` included), refuses anonymous callers (UNAUTHENTICATED) and signed-in users without the scopes
+ * (FORBIDDEN) on every @authenticated/@requiresScopes root field and entity, and accepts the gateway.
  * Call it at the top level of a jest test file.
  *
  * @example
  * describeSubgraphConformance({
- *   name: "documents",
+ *   name: "invoices",
  *   start: async (gatewayJwks) => {
- *     const server = await createDocumentsServer({ store: createMemoryDocumentStore(), gatewayJwks, logger: silentLogger, production: false });
+ *     const server = await createInvoicesServer({ store: createMemoryInvoiceStore(), gatewayJwks, logger, production: false });
  *     const running = await listen(server.handler, 0);
  *     return { url: `${running.url}/graphql`, close: async () => { await running.close(); await server.stop(); } };
  *   },
@@ -201,18 +314,24 @@ export function describeSubgraphConformance(options: SubgraphConformanceOptions)
     permissions: ["conformance:read"],
     sessionId: "conformance-session",
   };
+  const userWithoutPermissions: Identity = { ...user, permissions: [] };
   const probe = { query: "{ __typename }" };
+  const entitiesProbe = {
+    query: "query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }",
+    variables: { r: [{ __typename: "Conformance", id: "conformance" }] },
+  };
 
   describe(`${audience} subgraph conformance`, () => {
     let subgraph: StartedSubgraph;
     let gatewayKey: ContextSigningKey;
     let strangerKey: ContextSigningKey;
+    let sdl: string | undefined;
 
     beforeAll(async () => {
-      const material = await generateKeyMaterial(true);
-      gatewayKey = await importSigningKey(material, "gateway");
-      strangerKey = await importSigningKey(await generateKeyMaterial(true), "gateway");
-      subgraph = await options.start(publicKeys(material, "gateway"));
+      const gateway = await generateGatewayKeys();
+      gatewayKey = gateway.signingKey;
+      strangerKey = (await generateGatewayKeys(gateway.signingKey.kid)).signingKey;
+      subgraph = await options.start(gateway.jwks);
     });
 
     afterAll(async () => {
@@ -221,6 +340,16 @@ export function describeSubgraphConformance(options: SubgraphConformanceOptions)
 
     const signedHeaders = async (identity: Identity) =>
       gatewayHeaders(identity, await signContext(identity, audience, gatewayKey));
+
+    /** The SDL the subgraph reports to composition, which names the fields to probe. */
+    const serviceSdl = async (): Promise<string> => {
+      if (sdl !== undefined) return sdl;
+      const answer = await postGraphQL(subgraph.url, await signedHeaders(ANONYMOUS), { query: "{ _service { sdl } }" });
+      const service = answer.body.data?._service as { sdl?: unknown } | undefined;
+      expect(typeof service?.sdl).toBe("string");
+      sdl = String(service?.sdl);
+      return sdl;
+    };
 
     const expectRefused = (answer: Answer) => {
       expect({ status: answer.status, codes: errorCodes(answer), data: answer.body.data ?? null }).toEqual({
@@ -258,6 +387,12 @@ export function describeSubgraphConformance(options: SubgraphConformanceOptions)
       expectRefused(await postGraphQL(subgraph.url, { [GATEWAY_CONTEXT_HEADER]: unsignedContext(audience) }, probe));
     });
 
+    it("refuses _entities with no context or an unsigned one (401)", async () => {
+      expectRefused(await postGraphQL(subgraph.url, {}, entitiesProbe));
+      const unsigned = { [GATEWAY_CONTEXT_HEADER]: unsignedContext(audience) };
+      expectRefused(await postGraphQL(subgraph.url, unsigned, entitiesProbe));
+    });
+
     it("refuses a context signed by a key the gateway does not publish (401)", async () => {
       const token = await signContext(user, audience, strangerKey);
       expectRefused(await postGraphQL(subgraph.url, gatewayHeaders(user, token), probe));
@@ -293,11 +428,7 @@ export function describeSubgraphConformance(options: SubgraphConformanceOptions)
     });
 
     it("refuses anonymous callers on every @authenticated/@requiresScopes root field (UNAUTHENTICATED)", async () => {
-      const anonymous = await signedHeaders(ANONYMOUS);
-      const sdlAnswer = await postGraphQL(subgraph.url, anonymous, { query: "{ _service { sdl } }" });
-      const service = sdlAnswer.body.data?._service as { sdl?: unknown } | undefined;
-      expect(typeof service?.sdl).toBe("string");
-      const fields = protectedRootFields(String(service?.sdl), options.skipFields);
+      const fields = protectedRootFields(await serviceSdl(), options.skipFields);
       const operations = [
         ...fields.map((field) => ({ name: field.coordinate, query: field.query, responseKey: field.responseKey })),
         ...(options.protectedOperations ?? []).map((operation) => ({ ...operation, responseKey: null })),
@@ -315,6 +446,44 @@ export function describeSubgraphConformance(options: SubgraphConformanceOptions)
       expect(outcomes).toEqual(
         operations.map((operation) => ({ operation: operation.name, codes: ["UNAUTHENTICATED"], leaked: false })),
       );
+    });
+
+    it("refuses signed-in users without the scopes on every @requiresScopes root field (FORBIDDEN)", async () => {
+      const fields = protectedRootFields(await serviceSdl(), options.skipFields).filter((field) => field.needsScopes);
+      const outcomes = await Promise.all(
+        fields.map(async (field) => {
+          const answer = await postGraphQL(subgraph.url, await signedHeaders(userWithoutPermissions), {
+            query: field.query,
+          });
+          const leaked = (answer.body.data?.[field.responseKey] ?? null) !== null;
+          return { field: field.coordinate, codes: errorCodes(answer), leaked };
+        }),
+      );
+      expect(outcomes).toEqual(
+        fields.map((field) => ({ field: field.coordinate, codes: ["FORBIDDEN"], leaked: false })),
+      );
+    });
+
+    it("refuses anonymous callers on _entities of every @authenticated/@requiresScopes entity and field", async () => {
+      const probes = protectedEntityProbes(await serviceSdl());
+      const outcomes = await Promise.all(
+        probes.map(async (entity) => {
+          const answer = await postGraphQL(subgraph.url, await signedHeaders(ANONYMOUS), entity);
+          return entityOutcome(entity, answer, "UNAUTHENTICATED");
+        }),
+      );
+      expect(outcomes).toEqual(probes.map((entity) => ({ probe: entity.coordinate, leaked: false, refused: true })));
+    });
+
+    it("refuses signed-in users without the scopes on _entities of every @requiresScopes entity and field", async () => {
+      const probes = protectedEntityProbes(await serviceSdl()).filter((entity) => entity.needsScopes);
+      const outcomes = await Promise.all(
+        probes.map(async (entity) => {
+          const answer = await postGraphQL(subgraph.url, await signedHeaders(userWithoutPermissions), entity);
+          return entityOutcome(entity, answer, "FORBIDDEN");
+        }),
+      );
+      expect(outcomes).toEqual(probes.map((entity) => ({ probe: entity.coordinate, leaked: false, refused: true })));
     });
   });
 }

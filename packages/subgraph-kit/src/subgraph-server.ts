@@ -1,22 +1,15 @@
 import type { IncomingMessage } from "node:http";
 import { ApolloServer, type BaseContext } from "@apollo/server";
-import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import type { JSONWebKeySet } from "jose";
-import {
-  createGraphQLHttpHandler,
-  currentRequestContext,
-  incomingRequestId,
-  requestContextPlugin,
-  responseCapPlugin,
-  observeRequests,
-  sendJson,
-  type Logger,
-  type ResponseHeaders,
-  type RouteHandler,
-} from "@fedsession/runtime";
 import { rejectionError } from "./authorization";
+import { maskUnexpectedErrors } from "./errors";
+import { createGraphQLHttpHandler, sendJson, type ResponseHeaders, type RouteHandler } from "./http";
+import type { KitLogger } from "./logger";
+import { observeRequests } from "./observe";
+import { currentRequestContext, incomingRequestId, requestContextPlugin } from "./request-context";
+import { responseCapPlugin } from "./response-cap";
 import { attachIdentity, enforceAuthDirectives } from "./enforce-auth-directives";
 import type { ClientInfo, Identity, VerifiedContext } from "./identity";
 import { createGatewayRequestVerifier, GatewayRequestRejected } from "./request";
@@ -35,7 +28,7 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   schema: GraphQLSchema;
   gatewayJwks: JSONWebKeySet;
   context: (request: SubgraphRequest) => TContext | Promise<TContext>;
-  logger: Logger;
+  logger: KitLogger;
   production: boolean;
   routes?: Record<string, RouteHandler>;
   currentDate?: () => Date;
@@ -44,54 +37,6 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
-/** Codes a client is meant to see; anything else (INTERNAL_SERVER_ERROR, no code) is an accident to hide. */
-const PUBLIC_ERROR_CODES = new Set([
-  "UNAUTHENTICATED",
-  "FORBIDDEN",
-  "BAD_USER_INPUT",
-  "RATE_LIMITED",
-  "SESSION_STORE_UNAVAILABLE",
-  "GRAPHQL_PARSE_FAILED",
-  "GRAPHQL_VALIDATION_FAILED",
-  "BAD_REQUEST",
-  "OPERATION_RESOLUTION_FAILURE",
-  "PERSISTED_QUERY_NOT_FOUND",
-  "PERSISTED_QUERY_NOT_SUPPORTED",
-  "COST_ESTIMATED_TOO_EXPENSIVE",
-  "RESPONSE_TOO_LARGE",
-]);
-
-function isClientErrorStatus(http: unknown): boolean {
-  const status: unknown = typeof http === "object" && http !== null ? Reflect.get(http, "status") : undefined;
-  return typeof status === "number" && status >= 400 && status < 500;
-}
-
-/**
- * Keeps errors with a public code (minus any stack trace) and replaces everything else with a generic message,
- * logged here with its detail. Decided by code, not by class, because the gateway hands over subgraph errors
- * as plain objects.
- */
-export function maskUnexpectedErrors(logger: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
-    if (typeof code === "string" && PUBLIC_ERROR_CODES.has(code)) {
-      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
-    }
-    const original = unwrapResolverError(error);
-    // Apollo's own refusals of a malformed request (a persisted query whose hash does not match) carry a 4xx.
-    if (original instanceof GraphQLError && isClientErrorStatus(original.extensions.http)) {
-      return { message: formatted.message, extensions: { code: "BAD_REQUEST" } };
-    }
-    logger.error(
-      "unexpected_error",
-      { message: original instanceof Error ? original.message : formatted.message, path: formatted.path?.join(".") },
-      original,
-    );
-    return { message: "Internal server error", path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
-  };
-}
 
 /**
  * An Apollo Server for one subgraph that refuses every request not signed by the gateway (401, nothing executed)

@@ -1,17 +1,24 @@
 import { buildSchema, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
 import type { JSONWebKeySet } from "jose";
-import { generateKeyMaterial, importSigningKey, listen, publicKeys, silentLogger } from "@fedsession/runtime";
 import {
   ANONYMOUS,
   createSubgraphServer,
-  describeSubgraphConformance,
-  gatewayHeaders,
-  protectedRootFields,
+  listen,
   signContext,
   type ContextSigningKey,
   type Identity,
-  type StartedSubgraph,
+  type KitLogger,
 } from "../src";
+import {
+  describeSubgraphConformance,
+  gatewayHeaders,
+  generateGatewayKeys,
+  protectedEntityProbes,
+  protectedRootFields,
+  type StartedSubgraph,
+} from "../src/testing";
+
+const silentLogger: KitLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** What buildSubgraphSchema prints for a small subgraph, renamed import included; built here without @apollo/subgraph. */
 const SDL = `
@@ -109,9 +116,9 @@ describe("auth directives enforced inside a subgraph", () => {
   const calls: string[] = [];
 
   beforeAll(async () => {
-    const material = await generateKeyMaterial(true);
-    gatewayKey = await importSigningKey(material, "gateway");
-    subgraph = await startTestSubgraph(publicKeys(material, "gateway"), calls);
+    const gateway = await generateGatewayKeys();
+    gatewayKey = gateway.signingKey;
+    subgraph = await startTestSubgraph(gateway.jwks, calls);
   });
 
   afterAll(() => subgraph.close());
@@ -204,16 +211,55 @@ describe("auth directives enforced inside a subgraph", () => {
 describe("protectedRootFields", () => {
   it("finds root fields guarded on themselves or by the type they return, with placeholder arguments", () => {
     expect(protectedRootFields(SDL)).toEqual([
-      { coordinate: "Query.me", responseKey: "me", query: "query { me { __typename } }" },
+      { coordinate: "Query.me", responseKey: "me", query: "query { me { __typename } }", needsScopes: false },
       {
         coordinate: "Query.report",
         responseKey: "report",
         query: 'query { report(year: 1, tag: "conformance") }',
+        needsScopes: true,
       },
-      { coordinate: "Query.vault", responseKey: "vault", query: "query { vault { __typename } }" },
-      { coordinate: "Mutation.wipe", responseKey: "wipe", query: "mutation { wipe(confirm: false) }" },
+      { coordinate: "Query.vault", responseKey: "vault", query: "query { vault { __typename } }", needsScopes: true },
+      {
+        coordinate: "Mutation.wipe",
+        responseKey: "wipe",
+        query: "mutation { wipe(confirm: false) }",
+        needsScopes: true,
+      },
     ]);
     expect(protectedRootFields(SDL, ["Query.report"]).map((field) => field.coordinate)).not.toContain("Query.report");
+  });
+});
+
+describe("protectedEntityProbes", () => {
+  it("probes _entities for every guarded entity type and every guarded field of an entity", () => {
+    const entities = (typeName: string, selection: string) =>
+      `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${typeName} { ${selection} } } }`;
+    expect(protectedEntityProbes(SDL)).toEqual([
+      {
+        coordinate: "User.email",
+        query: entities("User", "email"),
+        variables: { representations: [{ __typename: "User", id: "conformance" }] },
+        field: "email",
+        needsScopes: false,
+      },
+      {
+        coordinate: "Vault",
+        query: entities("Vault", "__typename"),
+        variables: { representations: [{ __typename: "Vault", id: "conformance" }] },
+        field: null,
+        needsScopes: true,
+      },
+    ]);
+  });
+
+  it("leaves out entity types whose key is nested or that this subgraph does not resolve", () => {
+    const sdl = `
+      extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@authenticated"])
+      type Order @key(fields: "id customer { id }") @authenticated { id: ID! customer: Customer! }
+      type Customer @key(fields: "id", resolvable: false) @authenticated { id: ID! }
+      type Query { orders: [Order!]! }
+    `;
+    expect(protectedEntityProbes(sdl)).toEqual([]);
   });
 });
 

@@ -1,5 +1,3 @@
-import { generateKeyMaterial, importSigningKey, publicKeys } from "@fedsession/runtime";
-import { TestClock } from "@fedsession/testing";
 import type { GatewayRequestRejected } from "../src";
 import {
   ANONYMOUS,
@@ -13,6 +11,7 @@ import {
   type Identity,
   type VerifiedContext,
 } from "../src";
+import { generateGatewayKeys } from "../src/testing";
 
 const alice: Identity = { authenticated: true, userId: "u-alice", permissions: ["documents:read"], sessionId: "s-1" };
 
@@ -32,17 +31,18 @@ function headersFor(identity: Identity, token: string): string[] {
 }
 
 describe("gateway request verification", () => {
-  const clock = new TestClock();
+  let nowMs = Date.UTC(2026, 0, 1);
+  const clock = { now: () => new Date(nowMs), advance: (ms: number) => (nowMs += ms) };
   let gatewayKey: ContextSigningKey;
   let strangerKey: ContextSigningKey;
   let verify: (raw: readonly string[]) => Promise<VerifiedContext>;
 
   beforeAll(async () => {
-    const material = await generateKeyMaterial(true);
-    gatewayKey = await importSigningKey(material, "gateway");
-    strangerKey = await importSigningKey(await generateKeyMaterial(true), "gateway");
+    const gateway = await generateGatewayKeys();
+    gatewayKey = gateway.signingKey;
+    strangerKey = (await generateGatewayKeys(gateway.signingKey.kid)).signingKey;
     verify = createGatewayRequestVerifier({
-      jwks: publicKeys(material, "gateway"),
+      jwks: gateway.jwks,
       audience: "documents",
       currentDate: clock.now,
     });
@@ -117,9 +117,8 @@ describe("gateway request verification", () => {
 
 describe("client information in the context", () => {
   it("travels signed, so a subgraph records the IP and user agent the gateway saw", async () => {
-    const material = await generateKeyMaterial(true);
-    const key = await importSigningKey(material, "gateway");
-    const verify = createGatewayRequestVerifier({ jwks: publicKeys(material, "gateway"), audience: "session" });
+    const { signingKey: key, jwks } = await generateGatewayKeys();
+    const verify = createGatewayRequestVerifier({ jwks, audience: "session" });
     const token = await signContext(ANONYMOUS, "session", key, new Date(), {
       ip: "203.0.113.7",
       userAgent: "x".repeat(1000),

@@ -1,5 +1,6 @@
 import { silentLogger } from "@fedsession/runtime";
-import { conformanceKeysDir, describeSubgraphConformance } from "@fedsession/subgraph-kit";
+import { describeSubgraphConformance } from "@fedsession/subgraph-kit/testing";
+import { conformanceKeysDir } from "@fedsession/testing";
 import { start } from "../src/main";
 
 describeSubgraphConformance({

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { EnvReader } from "./env";
 import { sendJson } from "./http";
 
 /** One thing a service needs before it should get traffic (Redis answering a PING, …); rejects when it is not there. */
@@ -9,11 +8,6 @@ export type ReadinessCheck = () => Promise<unknown>;
 const CHECK_TIMEOUT_MS = 1000;
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
-
-/** SHUTDOWN_GRACE_MS: how long in-flight requests may finish after SIGTERM before their connections are cut. */
-export function readShutdownGraceMs(reader: EnvReader): number {
-  return reader.integer("SHUTDOWN_GRACE_MS", DEFAULT_SHUTDOWN_GRACE_MS, { min: 0, max: 600_000 });
-}
 
 function withinTimeout(check: ReadinessCheck): Promise<boolean> {
   return new Promise((resolve) => {

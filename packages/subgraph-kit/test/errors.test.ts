@@ -1,0 +1,85 @@
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { ERROR_CODES, isPublicErrorCode, maskUnexpectedErrors, PublicError, type KitLogger } from "../src";
+
+function recordingLogger(): KitLogger & { lines: string[] } {
+  const lines: string[] = [];
+  const record = (event: string) => void lines.push(event);
+  return { lines, info: record, warn: record, error: record };
+}
+
+const formattedOf = (error: GraphQLError): GraphQLFormattedError => error.toJSON();
+
+describe("public error codes", () => {
+  it("accept upper-case words joined by single underscores, and never an internal code", () => {
+    for (const code of ["NOT_FOUND", "INVOICE_ALREADY_PAID", "E2E", ERROR_CODES.FORBIDDEN]) {
+      expect([code, isPublicErrorCode(code)]).toEqual([code, true]);
+    }
+    for (const code of ["not_found", "NOT__FOUND", "_NOT_FOUND", "NOT_FOUND_", "NOT-FOUND", "", "A".repeat(65)]) {
+      expect([code, isPublicErrorCode(code)]).toEqual([code, false]);
+    }
+    expect(isPublicErrorCode("INTERNAL_SERVER_ERROR")).toBe(false);
+    expect(isPublicErrorCode("DOWNSTREAM_SERVICE_ERROR")).toBe(false);
+  });
+
+  it("PublicError refuses a code that does not match, where it is thrown", () => {
+    expect(() => new PublicError("not found", "x")).toThrow(TypeError);
+    expect(new PublicError("NOT_FOUND", "No such invoice", { id: "i1" }).extensions).toEqual({
+      id: "i1",
+      code: "NOT_FOUND",
+    });
+  });
+});
+
+describe("maskUnexpectedErrors", () => {
+  it("keeps platform codes and PublicErrors, without a stack trace", () => {
+    const logger = recordingLogger();
+    const mask = maskUnexpectedErrors(logger);
+    const forbidden = new GraphQLError("Missing permission", {
+      extensions: { code: "FORBIDDEN", stacktrace: ["at x"] },
+    });
+    expect(mask(formattedOf(forbidden), forbidden)).toEqual({
+      message: "Missing permission",
+      extensions: { code: "FORBIDDEN" },
+    });
+    const notFound = new PublicError("NOT_FOUND", "No such invoice");
+    expect(mask(formattedOf(notFound), notFound)).toEqual({
+      message: "No such invoice",
+      extensions: { code: "NOT_FOUND" },
+    });
+    expect(logger.lines).toEqual([]);
+  });
+
+  it("masks and logs a plain Error and a GraphQLError whose code nobody raised on purpose", () => {
+    const logger = recordingLogger();
+    const mask = maskUnexpectedErrors(logger);
+    const driver = new GraphQLError("connect ECONNREFUSED 10.0.0.3:6379", { extensions: { code: "ECONNREFUSED" } });
+    const plain = new GraphQLError("oops", { originalError: new Error("redis at 10.0.0.3 down") });
+    for (const error of [driver, plain]) {
+      expect(mask(formattedOf(error), error)).toEqual({
+        message: "Internal server error",
+        extensions: { code: "INTERNAL_SERVER_ERROR" },
+      });
+    }
+    expect(logger.lines).toEqual(["unexpected_error", "unexpected_error"]);
+  });
+
+  it("at the gateway, keeps a public code relayed from a subgraph and masks an internal one", () => {
+    const gateway = maskUnexpectedErrors(recordingLogger(), { relayedFromSubgraphs: true });
+    const subgraph = maskUnexpectedErrors(recordingLogger());
+    const relayed = (code: string) =>
+      new GraphQLError("No such invoice", { extensions: { code, serviceName: "billing" } });
+    expect(gateway(formattedOf(relayed("NOT_FOUND")), relayed("NOT_FOUND")).extensions).toEqual({
+      code: "NOT_FOUND",
+      serviceName: "billing",
+    });
+    expect(subgraph(formattedOf(relayed("NOT_FOUND")), relayed("NOT_FOUND")).extensions).toEqual({
+      code: "INTERNAL_SERVER_ERROR",
+    });
+    expect(gateway(formattedOf(relayed("INTERNAL_SERVER_ERROR")), relayed("INTERNAL_SERVER_ERROR"))).toEqual({
+      message: "Internal server error",
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+    });
+    const notRelayed = new GraphQLError("No such invoice", { extensions: { code: "NOT_FOUND" } });
+    expect(gateway(formattedOf(notRelayed), notRelayed).extensions).toEqual({ code: "INTERNAL_SERVER_ERROR" });
+  });
+});
