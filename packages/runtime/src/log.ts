@@ -47,7 +47,8 @@ export function createLogger(service: string, write?: (line: string) => void): L
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
-      mixin: () => currentRequestContext() ?? {},
+      // A copy: pino merges each line's fields into the object mixin returns, which would carry them to later lines.
+      mixin: () => ({ ...currentRequestContext() }),
     },
     destination ?? pino.destination({ dest: 1, sync: true }),
   );

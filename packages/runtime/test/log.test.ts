@@ -29,4 +29,16 @@ describe("createLogger", () => {
     expect((inside?.err as { stack: string }).stack).toContain("Error: boom");
     expect(outside).not.toHaveProperty("requestId");
   });
+
+  it("keeps one line's fields off the next lines of the same request", () => {
+    const { logger, parsed } = capture();
+    runWithRequestContext({ requestId: "r-2" }, () => {
+      logger.error("failed", { path: "me" }, new Error("boom"));
+      logger.info("request", { status: 200 });
+    });
+    const [, request] = parsed();
+    expect(request).toMatchObject({ requestId: "r-2", status: 200 });
+    expect(request).not.toHaveProperty("err");
+    expect(request).not.toHaveProperty("path");
+  });
 });
