@@ -61,7 +61,7 @@ const builtins = new Set(builtinModules);
 
 interface Manifest {
   dependencies?: Record<string, string>;
-  /** A production install provides these too (pnpm installs peers), as the subgraph kit's graphql. */
+  /** Provided by the package's consumer (the subgraph kit's graphql): resolved from the service's own package. */
   peerDependencies?: Record<string, string>;
 }
 
@@ -89,18 +89,21 @@ const packageName = (specifier: string) =>
 /**
  * Workspace packages are bundled (they ship TypeScript); an npm package must be a production dependency of the
  * package importing it, or the image (production install only) would not have it: the build refuses it instead.
+ * A peer dependency comes from the service's own package (`consumer`), as Node finds it for an installed package.
  */
-function npmPackagesFromTheirImporters(outDir: string, bundleDir: string): Plugin {
+function npmPackagesFromTheirImporters(outDir: string, bundleDir: string, consumer: string): Plugin {
   return {
     name: "npm-packages-from-their-importers",
     setup(builder) {
       builder.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.path.startsWith(WORKSPACE_SCOPE)) return undefined;
         if (args.path.startsWith("node:") || builtins.has(args.path)) return { path: args.path, external: true };
-        const owner = await owningPackage(args.importer);
-        const manifest = await readManifest(owner);
-        const declared = { ...manifest.dependencies, ...manifest.peerDependencies };
-        if (!(packageName(args.path) in declared)) {
+        const importer = await owningPackage(args.importer);
+        const name = packageName(args.path);
+        const isPeer = name in ((await readManifest(importer)).peerDependencies ?? {});
+        const owner = isPeer ? consumer : importer;
+        const declared = (await readManifest(owner)).dependencies ?? {};
+        if (!(name in declared)) {
           const text = `${packageName(args.path)} is not among the production dependencies of ${owner}/package.json`;
           return { errors: [{ text }] };
         }
@@ -161,7 +164,10 @@ export async function buildServices(outDir: string = DIST_DIR, { webApp = true }
       write: false,
       banner: { js: REQUIRE_FROM_DEFINITION },
       logLevel: "warning",
-      plugins: [npmPackagesFromTheirImporters(outDir, bundleDir), sourceDirectories(outDir, bundleDir)],
+      plugins: [
+        npmPackagesFromTheirImporters(outDir, bundleDir, service.package),
+        sourceDirectories(outDir, bundleDir),
+      ],
     });
     await mkdir(bundleDir, { recursive: true });
     // The rewrite only lengthens a few `require(...)` calls: the source map stays right but for columns after them.
