@@ -1,12 +1,12 @@
 /**
  * `pnpm new:subgraph` in a temporary copy of the repository (its tracked files, installed offline from the pnpm
- * store): the command succeeds, the copy's compose, codegen and lockfile checks pass, the copy's supergraph (every
- * subgraph of its supergraph.yaml and the gateway, as `pnpm start` starts them) serves `<name>Hello` with the
- * caller's id, and the generated conformance suite passes there.
+ * store): the command succeeds, the copy's compose, codegen and lockfile checks pass, the copy's `pnpm start` (its
+ * scripts/start.ts, on free ports, with the web app from Vite's dev server so nothing is built) serves
+ * `<name>Hello` through the gateway with the caller's id, and the generated conformance suite passes there.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -57,9 +57,9 @@ async function copyTrackedFiles(destination: string): Promise<void> {
   await Promise.all(files.map((file) => cp(path.join(ROOT, file), path.join(destination, file))));
 }
 
-/** The copy's supergraph on free ports; resolves with the gateway's URL once it listens. */
-function startCopiedSupergraph(copy: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(path.join(copy, "node_modules/.bin/tsx"), ["start-for-test.ts"], {
+/** The copy's `pnpm start` (`--dev`: no web build) on free ports; resolves with the gateway's URL it prints. */
+function startCopiedStack(copy: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(path.join(copy, "node_modules/.bin/tsx"), ["scripts/start.ts", "--dev"], {
     cwd: copy,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -68,7 +68,7 @@ function startCopiedSupergraph(copy: string, env: NodeJS.ProcessEnv): Promise<{ 
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /^gateway (\S+)$/m.exec(output);
+      const match = /^ {2}gateway +(\S+)$/m.exec(output);
       if (match?.[1]) resolve({ child, url: match[1] });
     });
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -144,15 +144,9 @@ describe("pnpm new:subgraph", () => {
 
       const keysDir = path.join(copy, ".keys", "test");
       await writeKeyMaterial(keysDir, await generateKeyMaterial(true));
-      await writeFile(
-        path.join(copy, "start-for-test.ts"),
-        [
-          'import { startSupergraph } from "./scripts/supergraph-services";',
-          "startSupergraph(process.env).then(({ gatewayUrl }) => console.log(`gateway ${gatewayUrl}`));",
-        ].join("\n"),
-      );
       const env: NodeJS.ProcessEnv = {
         PATH: process.env.PATH,
+        HOME: process.env.HOME,
         NODE_ENV: "test",
         KEYS_DIR: keysDir,
         BCRYPT_COST: "4",
@@ -160,10 +154,12 @@ describe("pnpm new:subgraph", () => {
         SESSION_PORT: "0",
         AUTH_PORT: "0",
         DOCUMENTS_PORT: "0",
+        WEB_PORT: "0",
+        METRICS_PORT: "0",
         [`${NAME.toUpperCase()}_PORT`]: "0",
       };
       const conformance = inCopy(copy, bin("jest"), [`subgraphs/${NAME}`]);
-      const { child, url } = await startCopiedSupergraph(copy, env);
+      const { child, url } = await startCopiedStack(copy, env);
       try {
         const anonymous = await new BrowserClient(url).request(`{ ${NAME}Hello }`);
         expect(anonymous.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
