@@ -3,7 +3,9 @@
  * gateway, and the web app with `/graphql` on its own origin, on their configured ports. Without REDIS_URL every
  * store is in memory (development only). `pnpm dev:web` (`--dev`) serves the app from Vite's dev server instead.
  */
-import { ensureDevelopmentKeys, EnvReader, readMetricsConfig, serveMetrics } from "@fedsession/runtime";
+// First: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) must wrap http and ioredis before anything loads them.
+import "@fedsession/runtime/src/tracing-register";
+import { ensureDevelopmentKeys, EnvReader, flushTracing, readMetricsConfig, serveMetrics } from "@fedsession/runtime";
 import { startSupergraph, stopServices } from "./supergraph-services";
 import { startWeb, startWebDevServer } from "./web/main";
 
@@ -35,7 +37,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log("stopping…");
-    void stopAll().then(() => process.exit(0));
+    void stopAll()
+      .then(flushTracing)
+      .then(() => process.exit(0));
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);

@@ -47,6 +47,8 @@ export interface GatewayConfig {
   maxHeaderBytes: number;
   /** SHUTDOWN_GRACE_MS: how long in-flight requests may finish after SIGTERM. */
   shutdownGraceMs: number;
+  /** APOLLO_TELEMETRY_DISABLED: true unless set to false or 0. */
+  apolloTelemetryDisabled: boolean;
   /** REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS, MAX_CONNECTIONS (and MAX_BODY_BYTES for Expect: 100-continue). */
   edge: EdgeLimits;
   /** MAX_RESPONSE_BYTES: a larger result is replaced by a RESPONSE_TOO_LARGE error before it is serialised. */
@@ -183,6 +185,8 @@ export function readConfig(env: Env): GatewayConfig {
     },
     maxBodyBytes,
     shutdownGraceMs: readShutdownGraceMs(reader),
+    // Off unless explicitly turned on: @apollo/gateway would otherwise send usage data to Apollo.
+    apolloTelemetryDisabled: !["false", "0"].includes(reader.string("APOLLO_TELEMETRY_DISABLED", "true")),
     maxHeaderBytes: reader.integer("MAX_HEADER_BYTES", 16 * 1024, { min: 4096, max: 1024 * 1024 }),
     maxResponseBytes: reader.integer("MAX_RESPONSE_BYTES", 16 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
     edge: {

@@ -1,3 +1,5 @@
+// First: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) must wrap http and ioredis before anything loads them.
+import "@fedsession/runtime/src/tracing-register";
 import cluster from "node:cluster";
 import { readFile } from "node:fs/promises";
 import {
@@ -9,6 +11,7 @@ import {
   listen,
   loadKeyMaterial,
   Probes,
+  flushTracing,
   serveProcessMetrics,
   publicKeys,
   type Env,
@@ -96,7 +99,11 @@ function runWorker(announce: (url: string) => void): void {
     .then(
       (service) => {
         announce(service.url);
-        const stop = () => void service.close().then(() => process.exit(0));
+        const stop = () =>
+          void service
+            .close()
+            .then(flushTracing)
+            .then(() => process.exit(0));
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       },

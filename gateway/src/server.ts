@@ -88,6 +88,8 @@ export async function createGatewayServer(deps: GatewayDependencies) {
     maxBytes: 4 * config.maxResponseBytes,
     timeoutMs: config.edge.requestTimeoutMs,
   });
+  // @apollo/gateway reads this variable itself when it is constructed; unset, it reports usage data to Apollo.
+  process.env.APOLLO_TELEMETRY_DISABLED = config.apolloTelemetryDisabled ? "true" : "false";
   const gateway = new ApolloGateway({
     supergraphSdl: plannerSdl,
     buildService: ({ name, url }) =>

@@ -172,7 +172,9 @@ export async function create${pascal}Server(options: ${pascal}ServerOptions): Pr
 }
 `,
 
-    "src/main.ts": `import { createLogger, publicKeys, type Env, type Logger, type StartedService } from "@fedsession/runtime";
+    "src/main.ts": `// First: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) must wrap http and ioredis before anything loads them.
+import "@fedsession/runtime/src/tracing-register";
+import { createLogger, publicKeys, type Env, type Logger, type StartedService } from "@fedsession/runtime";
 import { runSubgraph, startSubgraph, type SubgraphDefinition } from "@fedsession/subgraph-host";
 import { readConfig, type ${pascal}Config } from "./config";
 import { create${pascal}Server, SUBGRAPH_NAME } from "./server";

@@ -3,6 +3,7 @@ export * from "./env";
 export * from "./keys";
 export * from "./log";
 export * from "./metrics";
+export * from "./tracing-flush";
 export * from "./redis";
 export * from "./service";
 export * from "./shutdown";

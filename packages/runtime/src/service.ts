@@ -1,6 +1,7 @@
 import { EnvReader, type Env } from "./env";
 import type { Logger } from "./log";
 import { readMetricsConfig, serveMetrics } from "./metrics";
+import { flushTracing } from "./tracing-flush";
 
 /** A service that is listening: where, how to stop it, and lines the start script prints about it. */
 export interface StartedService {
@@ -35,7 +36,10 @@ export function runAsProcess(start: () => Promise<StartedService>, logger: Logge
         const shutdown = () => {
           if (stopping) return;
           stopping = true;
-          void service.close().then(() => process.exit(0));
+          void service
+            .close()
+            .then(flushTracing)
+            .then(() => process.exit(0));
         };
         process.on("SIGINT", shutdown);
         process.on("SIGTERM", shutdown);

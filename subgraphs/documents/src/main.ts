@@ -1,3 +1,5 @@
+// First: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) must wrap http and ioredis before anything loads them.
+import "@fedsession/runtime/src/tracing-register";
 import {
   closeRedisClient,
   createLogger,
