@@ -46,7 +46,8 @@ export function createStatelessVerifier(jwks: JSONWebKeySet) {
   const verified = new VerifiedTokenCache<StatelessClaims>();
   return async (token: string): Promise<StatelessClaims | null> => {
     const key = createHash("sha256").update(token).digest("base64url");
-    const remembered = verified.get(key, Date.now());
+    const nowMs = Date.now();
+    const remembered = verified.get(key, nowMs);
     if (remembered !== undefined) return remembered;
     try {
       const { payload } = await jwtVerify(token, keySet, {
@@ -63,7 +64,7 @@ export function createStatelessVerifier(jwks: JSONWebKeySet) {
         return null;
       if (payload.exp === undefined) return null;
       const claims = { userId: payload.sub, sessionId: payload.sid, permissions };
-      verified.set(key, claims, payload.exp * 1000);
+      verified.set(key, claims, payload.exp * 1000, nowMs);
       return claims;
     } catch {
       return null;

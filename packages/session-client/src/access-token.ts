@@ -64,7 +64,7 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; curren
       });
       if (typeof payload.sid !== "string" || typeof payload.sub !== "string" || payload.exp === undefined) return null;
       const claims = { userId: payload.sub, sessionId: payload.sid };
-      verified.set(key, claims, payload.exp * 1000);
+      verified.set(key, claims, payload.exp * 1000, nowMs);
       return claims;
     } catch {
       return null;

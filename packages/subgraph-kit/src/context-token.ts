@@ -78,7 +78,7 @@ export function createContextTokenVerifier(options: ContextTokenVerifierOptions)
     const known = verified.get(token, nowMs);
     if (known !== undefined) return known;
     const result = await verifyUncached(token);
-    verified.set(token, result.context, result.expiresAtMs);
+    verified.set(token, result.context, result.expiresAtMs, nowMs);
     return result.context;
   };
 

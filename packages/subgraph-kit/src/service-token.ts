@@ -70,7 +70,7 @@ export function createServiceTokenVerifier(options: {
         currentDate: options.currentDate?.(),
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       });
-      verified.set(token, true, (payload.exp as number) * 1000);
+      verified.set(token, true, (payload.exp as number) * 1000, nowMs);
       return true;
     } catch {
       return false;
