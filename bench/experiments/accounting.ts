@@ -21,8 +21,8 @@ export interface AccountingFigures {
   bearer: RequestCost | null;
   /** Commands on the session Redis per request of B: what the cookie costs in Redis. */
   redisCommandsPerCredentialedRequest: number;
-  /** Commands on the session Redis per resolve call of B: one MGET per batch, plus the rare sliding write. */
-  redisCommandsPerBatch: number;
+  /** MGETs on the session Redis per resolve call of B: the batch's one round trip. */
+  mgetsPerBatch: number;
   /** Credentials resolved with a write to Redis (sliding expiry), as a share of B's requests (one credential each). */
   writesPerResolve: number;
 }
@@ -81,7 +81,7 @@ export async function measureAccounting(
     cookie,
     bearer,
     redisCommandsPerCredentialedRequest: cookie.redisCommandsPerRequest,
-    redisCommandsPerBatch: resolves > 0 ? (cookie.redisCommandsPerRequest * cookie.requests) / resolves : Number.NaN,
+    mgetsPerBatch: resolves > 0 ? (cookie.commands.mget ?? 0) / resolves : Number.NaN,
     writesPerResolve: cookie.requests > 0 ? Math.max(0, credentialWrites) / cookie.requests : Number.NaN,
   };
 }
