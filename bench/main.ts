@@ -90,8 +90,9 @@ async function seed(stack: BenchStack): Promise<Seeded> {
 }
 
 /**
- * `--profile <scenario>`: the scenario alone (warm-up, then one measured run) with its gateway under --cpu-prof;
- * the profile and a summary of the measured window go to bench/results/profiles/<timestamp>-<scenario>/.
+ * `--profile <scenario>`: the scenario alone (warm-up, then one measured run) with its gateway and the session
+ * service under --cpu-prof; each profile and a summary of the measured window go to
+ * bench/results/profiles/<timestamp>-<scenario>/{gateway,session}/.
  */
 async function runProfile(options: BenchOptions, id: string): Promise<void> {
   const gatewayProcess = scenarioProcess(id);
@@ -123,9 +124,11 @@ async function runProfile(options: BenchOptions, id: string): Promise<void> {
     // The gateway writes its profile as it exits.
     await stack.stop();
   }
-  const { profilePath, summaryPath, summary } = await summarizeProfileIn(directory, window);
-  log(`\n${summary}\n`);
-  log(`written ${path.relative(process.cwd(), profilePath)} and ${path.relative(process.cwd(), summaryPath)}`);
+  for (const folder of ["gateway", "session"]) {
+    const { profilePath, summaryPath, summary } = await summarizeProfileIn(path.join(directory, folder), window);
+    log(`\n${folder}: ${summary}\n`);
+    log(`written ${path.relative(process.cwd(), profilePath)} and ${path.relative(process.cwd(), summaryPath)}`);
+  }
 }
 
 /** The clock V8 stamps profile samples with (CLOCK_MONOTONIC), in µs. */

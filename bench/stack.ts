@@ -40,7 +40,10 @@ export type GatewayProcess = "gateway" | "cached-gateway" | "stateless-gateway" 
 export interface StackOptions {
   redisUrl: string | null;
   bcryptCost: number;
-  /** Writes a V8 CPU profile of this gateway process into the folder when it stops (--cpu-prof). */
+  /**
+   * Writes V8 CPU profiles (--cpu-prof) when the processes stop: this gateway's into `<directory>/gateway`, and the
+   * session service's into `<directory>/session`.
+   */
   profile?: { process: GatewayProcess; directory: string };
 }
 
@@ -49,8 +52,9 @@ export { graphqlUrl };
 
 /** Starts Redis and every service in production mode, each service a process of its own on a free loopback port. */
 export async function startStack(options: StackOptions): Promise<BenchStack> {
-  const flagsFor = (name: GatewayProcess) =>
-    options.profile?.process === name ? ["--cpu-prof", `--cpu-prof-dir=${options.profile.directory}`] : [];
+  const profileInto = (folder: string) =>
+    options.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.join(options.profile.directory, folder)}`] : [];
+  const flagsFor = (name: GatewayProcess) => (options.profile?.process === name ? profileInto("gateway") : []);
   const keysDir = await mkdtemp(path.join(tmpdir(), "fedsession-bench-keys-"));
   const keys = await generateKeyMaterial(false);
   await writeKeyMaterial(keysDir, keys);
@@ -96,13 +100,19 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
     };
     const [sessionPort, authPort, documentsPort, gatewayPort, replicaPort, statelessPort, hivePort, cachedPort] =
       await Promise.all(Array.from({ length: 8 }, () => freePort()));
-    const session = await startChild("session", "subgraphs/session/src/main.ts", sessionPort as number, {
-      ...base,
-      REDIS_URL: sessionRedisUrl,
-      SESSION_PORT: String(sessionPort),
-      // Scenario B cycles 64 sessions of one account: above the default per-user cap of 50, which would end the oldest.
-      SESSIONS_PER_USER: "1000",
-    });
+    const session = await startChild(
+      "session",
+      "subgraphs/session/src/main.ts",
+      sessionPort as number,
+      {
+        ...base,
+        REDIS_URL: sessionRedisUrl,
+        SESSION_PORT: String(sessionPort),
+        // Scenario B cycles 64 sessions of one account: above the default per-user cap of 50, which would end the oldest.
+        SESSIONS_PER_USER: "1000",
+      },
+      profileInto("session"),
+    );
     const [auth, documents] = await Promise.all([
       startChild("auth", "subgraphs/auth/src/main.ts", authPort as number, {
         ...base,
