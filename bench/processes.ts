@@ -12,6 +12,8 @@ export interface ChildService {
   /** http://127.0.0.1:<port> */
   origin: string;
   recentLog(): string;
+  /** How it ended, when it has: "exit code 1", "signal SIGKILL"; null while it runs. */
+  ended(): string | null;
   stop(): Promise<void>;
 }
 
@@ -82,6 +84,12 @@ export async function startChild(
     pid,
     origin,
     recentLog,
+    ended: () =>
+      child.signalCode !== null
+        ? `signal ${child.signalCode}`
+        : child.exitCode !== null
+          ? `exit code ${child.exitCode}`
+          : null,
     stop: async () => {
       running.delete(service);
       if (child.exitCode !== null || child.signalCode !== null) return;

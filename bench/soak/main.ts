@@ -198,6 +198,13 @@ async function main(): Promise<number> {
   );
 
   const samples: Sample[] = [];
+  /** Processes that ended without being killed by the chaos: always a failure, with their last log lines. */
+  const deaths: string[] = [];
+  const diedAlone = (name: string, service: ChildService): boolean => {
+    const ended = service.ended();
+    if (ended !== null) deaths.push(`${name} died on its own (${ended}); its last lines:\n${service.recentLog()}`);
+    return ended !== null;
+  };
   const restarted = new Set<string>();
   const chaosWindows: { what: string; from: number; to: number }[] = [];
   const sample = async () => {
@@ -227,7 +234,8 @@ async function main(): Promise<number> {
     crash(
       name,
       async () => {
-        process.kill((children[name] as { service: ChildService }).service.pid, "SIGKILL");
+        const { service } = children[name] as { service: ChildService };
+        if (!diedAlone(name, service)) process.kill(service.pid, "SIGKILL");
       },
       async () => {
         const child = children[name] as { entry: string; port: number; env: NodeJS.ProcessEnv };
@@ -282,14 +290,7 @@ async function main(): Promise<number> {
   await Promise.all([...inFlight, ...chaosRuns]);
   clearInterval(sampler);
   await sample();
-  const gatewaysAlive = ["gateway", "gateway-2"].every((name) => {
-    try {
-      process.kill((children[name] as { service: ChildService }).service.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  for (const [name, child] of Object.entries(children)) diedAlone(name, child.service);
 
   // Everything short-lived (sessions, their indexes, throttle counters) must be gone once its TTL has passed.
   // The per-user index lives until its newest session's absolute deadline.
@@ -313,7 +314,7 @@ async function main(): Promise<number> {
     signUps: workload.signUpsAttempted,
     documents: workload.documentIds.length,
     missingDocuments,
-    gatewaysAlive,
+    deaths,
     skipped,
   });
   for (const failure of failures) console.log(`FAIL: ${failure}`);
@@ -356,7 +357,7 @@ function report(run: {
   signUps: number;
   documents: number;
   missingDocuments: number;
-  gatewaysAlive: boolean;
+  deaths: string[];
   skipped: number;
 }): string[] {
   const failures: string[] = [];
@@ -421,7 +422,7 @@ function report(run: {
   for (const kind of ["user", "user-email"])
     if (keyCount(kind) > run.signUps) failures.push(`${keyCount(kind)} ${kind} keys for ${run.signUps} sign-ups`);
   if (run.missingDocuments > 0) failures.push(`${run.missingDocuments} acknowledged documents were lost`);
-  if (!run.gatewaysAlive) failures.push("a gateway process died");
+  failures.push(...run.deaths);
   if (run.skipped > 0) console.log(`${run.skipped} arrivals skipped: 500 requests were already in flight`);
   return failures;
 }
