@@ -73,8 +73,12 @@ function isClientErrorStatus(http: unknown): boolean {
   return typeof status === "number" && status >= 400 && status < 500;
 }
 
-function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+/**
+ * Drops what describes the server rather than the error: the stack trace, and the `response` @apollo/gateway
+ * attaches when a subgraph answers a non-2xx status (that subgraph's URL, status and body).
+ */
+function withoutServerDetail(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const { stacktrace: _stacktrace, response: _response, ...extensions } = formatted.extensions ?? {};
   return { ...formatted, extensions };
 }
 
@@ -87,12 +91,12 @@ function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedEr
 export function maskUnexpectedErrors(logger: KitLogger, options: MaskOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
-    if (typeof code === "string" && PLATFORM_CODES.has(code)) return withoutStacktrace(formatted);
+    if (typeof code === "string" && PLATFORM_CODES.has(code)) return withoutServerDetail(formatted);
     const original = unwrapResolverError(error);
-    if (original instanceof PublicError) return withoutStacktrace(formatted);
+    if (original instanceof PublicError) return withoutServerDetail(formatted);
     const relayed = typeof formatted.extensions?.serviceName === "string";
     if (options.relayedFromSubgraphs && relayed && typeof code === "string" && isPublicErrorCode(code)) {
-      return withoutStacktrace(formatted);
+      return withoutServerDetail(formatted);
     }
     // Apollo's own refusals of a malformed request (a persisted query whose hash does not match) carry a 4xx.
     if (original instanceof GraphQLError && isClientErrorStatus(original.extensions.http)) {

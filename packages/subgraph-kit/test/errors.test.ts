@@ -49,6 +49,21 @@ describe("maskUnexpectedErrors", () => {
     expect(logger.lines).toEqual([]);
   });
 
+  it("never relays a subgraph's HTTP answer (its URL and body) with a platform code", () => {
+    const mask = maskUnexpectedErrors(recordingLogger(), { relayedFromSubgraphs: true });
+    const refused = new GraphQLError("401: Unauthorized", {
+      extensions: {
+        code: "UNAUTHENTICATED",
+        serviceName: "documents",
+        response: { url: "http://documents.internal:4003/graphql", status: 401, body: { error: "bad context" } },
+      },
+    });
+    expect(mask(formattedOf(refused), refused)).toEqual({
+      message: "401: Unauthorized",
+      extensions: { code: "UNAUTHENTICATED", serviceName: "documents" },
+    });
+  });
+
   it("masks and logs a plain Error and a GraphQLError whose code nobody raised on purpose", () => {
     const logger = recordingLogger();
     const mask = maskUnexpectedErrors(logger);
