@@ -374,8 +374,16 @@ function report(run: {
     );
   }
 
+  const sinceStart = (outcome: Outcome) => `${round((outcome.at - run.started) / 1000, 1)} s`;
+  /** How long after the last chaos window an error came: recovery that outlasted its window shows here. */
+  const afterChaos = (outcome: Outcome) => {
+    const last = run.chaosWindows.filter((window) => window.to < outcome.at - outcome.ms).at(-1);
+    return last === undefined ? "" : ` (${round((outcome.at - last.to) / 1000, 1)} s after the ${last.what} window)`;
+  };
+  // A request belongs to an outage when its life overlaps the window: one sent during it may be answered (a 503
+  // after the lookup timeout) once the window has closed.
   const inChaos = (outcome: Outcome) =>
-    run.chaosWindows.some((window) => outcome.at >= window.from && outcome.at <= window.to);
+    run.chaosWindows.some((window) => outcome.at - outcome.ms <= window.to && outcome.at >= window.from);
   const seen = new Map<string, number>();
   for (const outcome of outcomes) {
     const unusual = outcome.seen !== "ok" && !EXPECTED_SIGN_OUTS.has(outcome.seen);
@@ -383,7 +391,7 @@ function report(run: {
     seen.set(key, (seen.get(key) ?? 0) + 1);
     if (outcome.violation) failures.push(`${outcome.action}: ${outcome.violation}`);
     else if (outcome.seen !== "ok" && !EXPECTED_SIGN_OUTS.has(outcome.seen) && !inChaos(outcome))
-      failures.push(`unexpected ${outcome.action}: ${outcome.seen}`);
+      failures.push(`unexpected ${outcome.action} at ${sinceStart(outcome)}: ${outcome.seen}${afterChaos(outcome)}`);
   }
   console.log(`\nwhat users saw (${outcomes.length} requests)`);
   for (const [key, count] of [...seen].sort()) console.log(`  ${String(count).padStart(6)}  ${key}`);
