@@ -159,7 +159,13 @@ describe("Redis Sentinel failover", () => {
     for (let index = 0; index < 5; index++) {
       const client = new BrowserClient(stack.gatewayUrl);
       const email = `failover${index}@example.com`;
-      const result = await client.request(SIGN_UP, { email });
+      // The services may still be reaching the new group through its Sentinels: a 503 until then, then success.
+      let result = await client.request(SIGN_UP, { email });
+      await untilWithin(10_000, async () => {
+        if (codeOf(result) !== "SESSION_STORE_UNAVAILABLE") return true;
+        result = await client.request(SIGN_UP, { email });
+        return false;
+      });
       expect(result.body.errors).toBeUndefined();
       accounts.push({ email, userId: (result.body.data?.signUp as { user: { id: string } }).user.id });
     }

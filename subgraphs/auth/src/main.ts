@@ -25,7 +25,8 @@ import { createSignUpGuard } from "./sign-up-guard";
 import { createAuthServer, SUBGRAPH_NAME } from "./server";
 import { createMemoryLoginThrottle, createMemoryUserStore } from "./store/memory";
 import { createRedisLoginThrottle, createRedisUserStore } from "./store/redis";
-import type { UserStore } from "./store/user-store";
+import { failuresAsUnavailable } from "./store/unavailable";
+import { isUserStoreError, type UserStore } from "./store/user-store";
 
 const DEMO_USERS = [
   { label: "demo user", email: "alice@example.com", password: "alice-password-1", administrator: false },
@@ -66,10 +67,18 @@ export const authSubgraph: SubgraphDefinition<AuthConfig> = {
     if (redis) readyWhen("redis", () => redis.ping());
     // A password change or a disable must survive a failover as the sessions it ended do (REDIS_WAIT_REPLICAS).
     const writer = config.redis && createReplicatedWriter(config.redis);
-    if (writer) opened(writer.client, closeRedisClient);
+    if (writer) {
+      opened(writer.client, closeRedisClient);
+      // Acknowledged writes go through this connection: not ready until it answers too.
+      readyWhen("redis-writer", () => writer.client.ping());
+    }
     const users = redis
       ? writer
-        ? withReplicatedWrites(createRedisUserStore(redis), createRedisUserStore(writer.client), USER_WRITES, writer)
+        ? // A write the replicas did not confirm (ReplicationShortfall) is an outage too: 503, never 500.
+          failuresAsUnavailable(
+            withReplicatedWrites(createRedisUserStore(redis), createRedisUserStore(writer.client), USER_WRITES, writer),
+            isUserStoreError,
+          )
         : createRedisUserStore(redis)
       : createMemoryUserStore();
     const clock = () => new Date();

@@ -38,7 +38,11 @@ export const sessionSubgraph: SubgraphDefinition<SessionConfig> = {
     const redis = config.redis && opened(createRedisClient(config.redis), closeRedisClient);
     if (redis) readyWhen("redis", () => redis.ping());
     const writer = config.redis && createReplicatedWriter(config.redis);
-    if (writer) opened(writer.client, closeRedisClient);
+    if (writer) {
+      opened(writer.client, closeRedisClient);
+      // Acknowledged writes go through this connection: not ready until it answers too.
+      readyWhen("redis-writer", () => writer.client.ping());
+    }
     // Every write a caller is told about waits for the replicas (REDIS_WAIT_REPLICAS); the slide does not need to.
     const replicated = (store: SessionStore) =>
       writer

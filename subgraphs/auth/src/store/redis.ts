@@ -1,7 +1,7 @@
 import type { RedisClient } from "@fedsession/runtime";
 import type { LoginThrottle } from "./login-throttle";
 import { failuresAsUnavailable } from "./unavailable";
-import { checkUpdate, UserStoreError, type UserRecord, type UserStore } from "./user-store";
+import { checkUpdate, isUserStoreError, UserStoreError, type UserRecord, type UserStore } from "./user-store";
 
 /** Hash tags keep each key in one slot; no command here spans two keys, so Redis Cluster needs nothing more. */
 export const userKey = (id: string) => `user:{${id}}`;
@@ -21,8 +21,6 @@ return 0`;
 
 /** Concurrent writers to one user are rare (an admin and its owner); past this many lost races something is wrong. */
 const MAX_MODIFY_ATTEMPTS = 10;
-
-const isUserStoreError = (error: unknown) => error instanceof UserStoreError;
 
 /** Users in Redis with no TTL (accounts persist); the client's keyPrefix namespaces every key. */
 export function createRedisUserStore(redis: RedisClient): UserStore {

@@ -41,6 +41,8 @@ export class UserStoreError extends Error {
   }
 }
 
+export const isUserStoreError = (error: unknown): error is UserStoreError => error instanceof UserStoreError;
+
 /** Shared by both adapters so they refuse the same updates with the same errors. */
 export function checkUpdate(existing: UserRecord | null, user: UserRecord): void {
   if (existing === null) throw new UserStoreError("not-found", `user ${user.id} does not exist`);
