@@ -12,6 +12,8 @@ export interface ChildService {
   /** http://127.0.0.1:<port> */
   origin: string;
   recentLog(): string;
+  /** Its last warning and error lines, kept apart: a busy service's tail holds only the last seconds. */
+  recentProblems(): string[];
   /** How it ended, when it has: "exit code 1", "signal SIGKILL"; null while it runs. */
   ended(): string | null;
   stop(): Promise<void>;
@@ -26,18 +28,23 @@ export async function stopAllChildren(): Promise<void> {
   await Promise.all(services.map((service) => service.stop()));
 }
 
-function keepTail(child: ChildProcess): () => string {
+function keepTail(child: ChildProcess): { recentLog: () => string; recentProblems: () => string[] } {
   const lines: string[] = [];
+  const problems: string[] = [];
+  const keep = (kept: string[], line: string) => {
+    kept.push(line);
+    if (kept.length > KEPT_LOG_LINES) kept.shift();
+  };
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split("\n")) {
       if (line.trim() === "") continue;
-      lines.push(line);
-      if (lines.length > KEPT_LOG_LINES) lines.shift();
+      keep(lines, line);
+      if (/"level":"(error|warn)"/.test(line)) keep(problems, line);
     }
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
-  return () => lines.join("\n");
+  return { recentLog: () => lines.join("\n"), recentProblems: () => [...problems] };
 }
 
 async function waitForHealth(origin: string, child: ChildProcess, name: string, log: () => string): Promise<void> {
@@ -77,13 +84,14 @@ export async function startChild(
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name} could not be spawned`);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const recentLog = keepTail(child);
+  const { recentLog, recentProblems } = keepTail(child);
   const origin = `http://127.0.0.1:${port}`;
   const service: ChildService = {
     name,
     pid,
     origin,
     recentLog,
+    recentProblems,
     ended: () =>
       child.signalCode !== null
         ? `signal ${child.signalCode}`

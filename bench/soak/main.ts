@@ -320,10 +320,7 @@ async function main(): Promise<number> {
   for (const failure of failures) console.log(`FAIL: ${failure}`);
   if (failures.length > 0)
     for (const [name, child] of Object.entries(children)) {
-      const errors = child.service
-        .recentLog()
-        .split("\n")
-        .filter((line) => /"level":"(error|warn)"/.test(line));
+      const errors = child.service.recentProblems();
       if (errors.length > 0) console.log(`${name}, last warnings and errors:\n${errors.join("\n")}`);
     }
   console.log(failures.length === 0 ? "soak: PASS" : `soak: FAIL (${failures.length})`);
