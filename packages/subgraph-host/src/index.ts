@@ -1,2 +1,3 @@
 export * from "./run-subgraph";
 export * from "./schema-file";
+export * from "./redis-connections";

@@ -1,10 +1,7 @@
 // First: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) must wrap http and ioredis before anything loads them.
 import "@fedsession/runtime/src/tracing-register";
 import {
-  closeRedisClient,
   createLogger,
-  createRedisClient,
-  createReplicatedWriter,
   importSigningKey,
   passwordPepper,
   publicKeys,
@@ -13,7 +10,7 @@ import {
   type Logger,
   type StartedService,
 } from "@fedsession/runtime";
-import { runSubgraph, startSubgraph, type SubgraphDefinition } from "@fedsession/subgraph-host";
+import { openRedisConnections, runSubgraph, startSubgraph, type SubgraphDefinition } from "@fedsession/subgraph-host";
 import { createSessionServiceClient } from "@fedsession/session-client";
 import { createAccounts, type Accounts } from "./accounts";
 import { createBcryptLimiter } from "./bcrypt-limiter";
@@ -63,15 +60,10 @@ export const authSubgraph: SubgraphDefinition<AuthConfig> = {
   build: async ({ config, keys, logger, opened, readyWhen }) => {
     // Read before anything is opened, so a missing supergraph leaves nothing to close.
     const grantablePermissions = await readGrantablePermissions(config.supergraphPath);
-    const redis = config.redis && opened(createRedisClient(config.redis), closeRedisClient);
-    if (redis) readyWhen("redis", () => redis.ping());
     // A password change or a disable must survive a failover as the sessions it ended do (REDIS_WAIT_REPLICAS).
-    const writer = config.redis && createReplicatedWriter(config.redis);
-    if (writer) {
-      opened(writer.client, closeRedisClient);
-      // Acknowledged writes go through this connection: not ready until it answers too.
-      readyWhen("redis-writer", () => writer.client.ping());
-    }
+    const { redis, writer } = config.redis
+      ? openRedisConnections(config.redis, { opened, readyWhen })
+      : { redis: null, writer: null };
     const users = redis
       ? writer
         ? // A write the replicas did not confirm (ReplicationShortfall) is an outage too: 503, never 500.

@@ -1,17 +1,8 @@
 // First: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) must wrap http and ioredis before anything loads them.
 import "@fedsession/runtime/src/tracing-register";
 import { SESSION_EVENTS_CHANNEL, type SessionEvent } from "@fedsession/session-client";
-import {
-  closeRedisClient,
-  createLogger,
-  createRedisClient,
-  createReplicatedWriter,
-  withReplicatedWrites,
-  type Env,
-  type Logger,
-  type StartedService,
-} from "@fedsession/runtime";
-import { runSubgraph, startSubgraph, type SubgraphDefinition } from "@fedsession/subgraph-host";
+import { createLogger, withReplicatedWrites, type Env, type Logger, type StartedService } from "@fedsession/runtime";
+import { openRedisConnections, runSubgraph, startSubgraph, type SubgraphDefinition } from "@fedsession/subgraph-host";
 import { readConfig, type SessionConfig } from "./config";
 import { startHeartbeat } from "./heartbeat";
 import { createSessionServer, SUBGRAPH_NAME } from "./server";
@@ -35,14 +26,9 @@ export const sessionSubgraph: SubgraphDefinition<SessionConfig> = {
   build: async ({ config, keys, logger, opened, readyWhen }) => {
     const clock = () => new Date();
     const { maxSessionsPerUser } = config;
-    const redis = config.redis && opened(createRedisClient(config.redis), closeRedisClient);
-    if (redis) readyWhen("redis", () => redis.ping());
-    const writer = config.redis && createReplicatedWriter(config.redis);
-    if (writer) {
-      opened(writer.client, closeRedisClient);
-      // Acknowledged writes go through this connection: not ready until it answers too.
-      readyWhen("redis-writer", () => writer.client.ping());
-    }
+    const { redis, writer } = config.redis
+      ? openRedisConnections(config.redis, { opened, readyWhen })
+      : { redis: null, writer: null };
     // Every write a caller is told about waits for the replicas (REDIS_WAIT_REPLICAS); the slide does not need to.
     const replicated = (store: SessionStore) =>
       writer
