@@ -33,12 +33,18 @@ async function formatFiles(files: string[]): Promise<void> {
   }
 }
 
-/** The same pnpm that runs this script (npm_execpath), so the workspace's pinned version links the package. */
+/**
+ * The same pnpm that runs this script (npm_execpath), so the workspace's pinned version links the package. The new
+ * package is a new importer, so the lockfile must change: pnpm defaults to a frozen lockfile when CI is set.
+ */
 function pnpmInstall(): void {
   const pnpm = process.env.npm_execpath;
   const [command, args] =
     pnpm && /pnpm/.test(path.basename(pnpm)) ? [process.execPath, [pnpm]] : ["pnpm", [] as string[]];
-  const result = spawnSync(command, [...args, "install", "--prefer-offline"], { cwd: ROOT, stdio: "inherit" });
+  const result = spawnSync(command, [...args, "install", "--prefer-offline", "--no-frozen-lockfile"], {
+    cwd: ROOT,
+    stdio: "inherit",
+  });
   if (result.status !== 0) throw new Error("pnpm install failed; run it yourself, then `pnpm start`");
 }
 

@@ -113,7 +113,9 @@ describe("pnpm new:subgraph", () => {
     afterAll(() => rm(copy, { recursive: true, force: true }));
 
     it("generates a subgraph that the supergraph serves and the conformance kit passes", async () => {
-      const output = await inCopy(copy, pnpm[0], [...pnpm[1], "new:subgraph", NAME], { npm_config_offline: "true" });
+      // Not offline: the new package's dependencies are resolved afresh (a new importer), which needs the registry's
+      // metadata when pnpm's metadata cache is empty, as on a fresh machine whose store was filled by frozen installs.
+      const output = await inCopy(copy, pnpm[0], [...pnpm[1], "new:subgraph", NAME]);
       expect(output).toContain(`subgraphs/${NAME} is ready on port 4004`);
       expect(await readFile(path.join(copy, "supergraph.yaml"), "utf8")).toContain(
         `  ${NAME}:\n    routing_url: http://127.0.0.1:4004/graphql`,
