@@ -19,7 +19,14 @@ import { runCleanups } from "./processes";
 import { ME_QUERY, PUBLIC_QUERY } from "./queries";
 import { evaluateTargets, formatReport, machine, type BenchReport } from "./report";
 import { summarizeProfileIn, type ProfileWindow } from "./profile";
-import { buildScenarios, checkScenario, scenarioProcess, withCookies, type Scenario } from "./scenarios";
+import {
+  SCENARIO_PROCESSES,
+  buildScenarios,
+  checkScenario,
+  scenarioProcess,
+  withCookies,
+  type Scenario,
+} from "./scenarios";
 import { login, loginForAccessToken, newAccount, seedDocuments, signUp, type Account } from "./seed";
 import { graphqlUrl, startStack, type BenchStack } from "./stack";
 
@@ -37,6 +44,15 @@ async function userIdOf(gatewayUrl: string, cookie: string): Promise<string> {
     throw new Error(`the seeded session is not signed in: ${JSON.stringify(reply)}`);
   }
   return me.id;
+}
+
+/** Scenario AM is "metrics on" only if its gateway counted the check's request and serves the count. */
+async function checkMetricsServed(metricsUrl: string): Promise<void> {
+  const response = await fetch(metricsUrl);
+  const text = await response.text();
+  if (!response.ok || !/^fedsession_http_requests_total\{service="gateway"[^}]*\} [1-9]/m.test(text)) {
+    throw new Error(`the metrics gateway's ${metricsUrl} does not count its requests (${response.status})`);
+  }
 }
 
 interface Seeded {
@@ -86,6 +102,7 @@ async function seed(stack: BenchStack): Promise<Seeded> {
   while (cookies.length < SESSIONS_IN_TURN) cookies.push(await login(gateway, main));
   const scenarios = await buildScenarios(stack, { userId, cookie, cookies, accessToken });
   for (const scenario of scenarios) await checkScenario(scenario);
+  await checkMetricsServed(stack.metricsUrl);
   return { gateway, replica, cookie, cookies, stormAccounts, revocationAccount, accessToken, scenarios, unavailable };
 }
 
@@ -96,7 +113,9 @@ async function seed(stack: BenchStack): Promise<Seeded> {
  */
 async function runProfile(options: BenchOptions, id: string): Promise<void> {
   const gatewayProcess = scenarioProcess(id);
-  if (gatewayProcess === null) throw new Error(`--profile: no scenario "${id}" (try A, B, BC, B1, C, D, S, H0, HJ)`);
+  if (gatewayProcess === null) {
+    throw new Error(`--profile: no scenario "${id}" (try ${Object.keys(SCENARIO_PROCESSES).join(", ")})`);
+  }
   const directory = path.join(RESULTS_DIR, "profiles", `${new Date().toISOString().replace(/[:.]/g, "-")}-${id}`);
   await mkdir(directory, { recursive: true });
   log(`profiling scenario ${id} on ${gatewayProcess}: starting the stack in production mode…`);

@@ -3,8 +3,9 @@ import type { AccountingFigures } from "./experiments/accounting";
 import type { LoginStormFigures, OpenLoopFigures } from "./experiments/open-loop";
 import type { RevocationFigures } from "./experiments/revocation";
 import type { SessionStoreFigures } from "./experiments/session-store";
-import type { ScenarioFigures } from "./experiments/throughput";
+import type { ScenarioFigures, ScenarioRun } from "./experiments/throughput";
 import type { BenchOptions } from "./options";
+import { median } from "./stats";
 
 export interface Target {
   name: string;
@@ -76,18 +77,29 @@ export function evaluateTargets(report: Omit<BenchReport, "targets">): Target[] 
   const stateless = byId.get("S");
   const statelessRatio = a && stateless ? stateless.requestsPerSecond / a.requestsPerSecond : Number.NaN;
   targets.push({
-    name: "S/A throughput (same gateway, stateless token)",
+    name: "S/A throughput, raw (S's own process vs A on the main gateway)",
     goal: "≥ 0.97",
     measured: `${fixed(statelessRatio)} (by CPU per request: ${a && stateless ? fixed(totalCpuMicros(a) / totalCpuMicros(stateless)) : "n/a"})`,
     met: Number.isFinite(statelessRatio) ? statelessRatio >= 0.97 : null,
   });
+  targets.push(pairTarget(report.scenarios, "S/A throughput, same process (S ÷ A@S)", "S", "A@S", 0.97));
   const cached = byId.get("BC");
   const cachedRatio = a && cached ? cached.requestsPerSecond / a.requestsPerSecond : Number.NaN;
   targets.push({
-    name: "BC/A throughput (SESSION_CACHE=on)",
+    name: "BC/A throughput, raw (BC's own process vs A on the main gateway)",
     goal: "≥ 0.95",
     measured: fixed(cachedRatio),
     met: Number.isFinite(cachedRatio) ? cachedRatio >= 0.95 : null,
+  });
+  targets.push(pairTarget(report.scenarios, "BC/A throughput, same process (BC ÷ A@BC)", "BC", "A@BC", 0.95));
+  const metrics = comparePair(report.scenarios, METRICS_PAIR);
+  targets.push({
+    name: "metrics' cost: A's gateway CPU, metrics off ÷ on (AN ÷ AM)",
+    goal: "≥ 0.97",
+    measured: metrics
+      ? `${fixed(1 / metrics.gatewayCpuRatio)} (${fixed(metrics.secondGatewayMicros, 0)} / ${fixed(metrics.firstGatewayMicros, 0)} µs; throughput AM/AN ${fixed(metrics.throughputRatio)})`
+      : "n/a",
+    met: metrics ? 1 / metrics.gatewayCpuRatio >= 0.97 : null,
   });
   const open = report.openLoop;
   targets.push({
@@ -155,6 +167,96 @@ export function evaluateTargets(report: Omit<BenchReport, "targets">): Target[] 
   return targets;
 }
 
+/** Two scenarios compared round by round: `first` against `second`, which ran next to it in the same round. */
+interface Pair {
+  first: string;
+  second: string;
+  isolates: string;
+}
+
+const METRICS_PAIR: Pair = { first: "AM", second: "AN", isolates: "metrics on vs off (twin gateways, A each)" };
+
+/** The same-process controls, and the process comparisons that tell whether one is needed. */
+const PAIRS: Pair[] = [
+  { first: "S", second: "A@S", isolates: "the stateless-token path, on the peer's process" },
+  { first: "BC", second: "A@BC", isolates: "the cached cookie path, on BC's process" },
+  { first: "A@S", second: "A", isolates: "the peer's process vs the main gateway (same query)" },
+  { first: "AN", second: "A", isolates: "a one-scenario twin vs the main gateway (same code, config)" },
+  METRICS_PAIR,
+];
+
+export interface PairFigures {
+  /** Median over rounds of first's 2xx per second ÷ second's, each round's pair measured back to back. */
+  throughputRatio: number;
+  /** Median over rounds of first's CPU µs per request, all processes, ÷ second's (> 1: first costs more). */
+  cpuRatio: number;
+  /** The same for the serving gateway process alone. */
+  gatewayCpuRatio: number;
+  firstGatewayMicros: number;
+  secondGatewayMicros: number;
+}
+
+/** CPU µs per request of every process but the idle gateways, in one run (or the medians of a scenario's). */
+function runTotalCpu(run: Pick<ScenarioRun, "cpuMicrosPerRequest">, process: string): number {
+  return Object.entries(run.cpuMicrosPerRequest)
+    .filter(([name]) => !GATEWAYS.has(name) || name === process)
+    .reduce((sum, [, micros]) => sum + micros, 0);
+}
+
+export function comparePair(scenarios: readonly ScenarioFigures[], pair: Pair): PairFigures | null {
+  const first = scenarios.find((scenario) => scenario.id === pair.first);
+  const second = scenarios.find((scenario) => scenario.id === pair.second);
+  if (first === undefined || second === undefined) return null;
+  const rounds = Math.min(first.runs.length, second.runs.length);
+  if (rounds === 0) return null;
+  const perRound = (ratio: (x: ScenarioRun, y: ScenarioRun) => number) =>
+    median(first.runs.slice(0, rounds).map((run, index) => ratio(run, second.runs[index] as ScenarioRun)));
+  const gatewayMicros = (run: ScenarioRun, process: string) => run.cpuMicrosPerRequest[process] ?? Number.NaN;
+  return {
+    throughputRatio: perRound((x, y) => x.requestsPerSecond / y.requestsPerSecond),
+    cpuRatio: perRound((x, y) => runTotalCpu(x, first.process) / runTotalCpu(y, second.process)),
+    gatewayCpuRatio: perRound((x, y) => gatewayMicros(x, first.process) / gatewayMicros(y, second.process)),
+    firstGatewayMicros: first.cpuMicrosPerRequest[first.process] ?? Number.NaN,
+    secondGatewayMicros: second.cpuMicrosPerRequest[second.process] ?? Number.NaN,
+  };
+}
+
+function pairTarget(
+  scenarios: readonly ScenarioFigures[],
+  name: string,
+  first: string,
+  second: string,
+  goal: number,
+): Target {
+  const figures = comparePair(scenarios, { first, second, isolates: name });
+  return {
+    name,
+    goal: `≥ ${goal}`,
+    measured: figures
+      ? `${fixed(figures.throughputRatio)} (by CPU per request: ${fixed(1 / figures.cpuRatio)})`
+      : "n/a",
+    met: figures ? figures.throughputRatio >= goal : null,
+  };
+}
+
+function pairsTable(report: BenchReport): string {
+  const rows = PAIRS.flatMap((pair) => {
+    const figures = comparePair(report.scenarios, pair);
+    if (figures === null) return [];
+    return [
+      [
+        `${pair.first} vs ${pair.second}`,
+        pair.isolates,
+        fixed(figures.throughputRatio),
+        fixed(figures.cpuRatio),
+        fixed(figures.gatewayCpuRatio),
+        `${fixed(figures.firstGatewayMicros, 0)} / ${fixed(figures.secondGatewayMicros, 0)}`,
+      ],
+    ];
+  });
+  return table(["pair", "what it isolates", "req/s ratio", "CPU ratio", "gateway CPU ratio", "gateway µs/req"], rows);
+}
+
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
@@ -165,13 +267,19 @@ function table(headers: string[], rows: string[][]): string {
 
 /** The processes shown in the CPU table, in order; the serving gateway is its own column. */
 const CPU_COLUMNS = ["session", "documents", "auth", "session-redis", "redis"] as const;
-const GATEWAYS = new Set(["gateway", "gateway-replica", "cached-gateway", "stateless-gateway", "hive-gateway"]);
+const GATEWAYS = new Set([
+  "gateway",
+  "gateway-replica",
+  "cached-gateway",
+  "stateless-gateway",
+  "gateway-metrics",
+  "gateway-no-metrics",
+  "hive-gateway",
+]);
 
 /** CPU µs per request of every process but the idle gateways (their background work is not the scenario's). */
 export function totalCpuMicros(scenario: ScenarioFigures): number {
-  return Object.entries(scenario.cpuMicrosPerRequest)
-    .filter(([name]) => !GATEWAYS.has(name) || name === scenario.process)
-    .reduce((sum, [, micros]) => sum + micros, 0);
+  return runTotalCpu(scenario, scenario.process);
 }
 
 function cpuTable(report: BenchReport): string {
@@ -210,6 +318,9 @@ export function formatReport(report: BenchReport): string {
     "",
     "CPU µs per request, by process (user + system time from /proc, median of the rounds):",
     cpuTable(report),
+    "",
+    "Pairs measured back to back in each round (medians of the per-round ratios; a CPU ratio > 1: the first costs more):",
+    pairsTable(report),
     "",
     table(
       ["target", "goal", "measured", "met"],

@@ -31,10 +31,14 @@ export const SCENARIO_PROCESSES = {
   A: "gateway",
   B: "gateway",
   BC: "cached-gateway",
+  "A@BC": "cached-gateway",
   B1: "gateway",
   C: "gateway",
   D: "gateway",
   S: "stateless-gateway",
+  "A@S": "stateless-gateway",
+  AM: "gateway-metrics",
+  AN: "gateway-no-metrics",
   H0: "hive-gateway",
   HJ: "hive-gateway",
 } as const satisfies Record<string, GatewayProcess>;
@@ -85,6 +89,13 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
         withCookies(graphqlTarget(graphqlUrl(stack.cachedGateway), PUBLIC_QUERY), credentials.cookies),
     },
     {
+      id: "A@BC",
+      process: SCENARIO_PROCESSES["A@BC"],
+      label: "control: A on BC's gateway (SESSION_CACHE=on)",
+      expects: "publicDocuments",
+      prepare: async () => graphqlTarget(graphqlUrl(stack.cachedGateway), PUBLIC_QUERY),
+    },
+    {
       id: "B1",
       process: SCENARIO_PROCESSES.B1,
       label: "public query, one cookie on every connection",
@@ -133,6 +144,27 @@ export async function buildScenarios(stack: BenchStack, credentials: Credentials
         );
         return graphqlTarget(graphqlUrl(stack.statelessGateway), PUBLIC_QUERY, { authorization: `Bearer ${token}` });
       },
+    },
+    {
+      id: "A@S",
+      process: SCENARIO_PROCESSES["A@S"],
+      label: "control: A on S's gateway (the stateless peer)",
+      expects: "publicDocuments",
+      prepare: async () => graphqlTarget(graphqlUrl(stack.statelessGateway), PUBLIC_QUERY),
+    },
+    {
+      id: "AM",
+      process: SCENARIO_PROCESSES.AM,
+      label: "A on a twin gateway with METRICS_PORT (metrics on)",
+      expects: "publicDocuments",
+      prepare: async () => graphqlTarget(graphqlUrl(stack.metricsGateway), PUBLIC_QUERY),
+    },
+    {
+      id: "AN",
+      process: SCENARIO_PROCESSES.AN,
+      label: "A on a twin gateway without METRICS_PORT (metrics off)",
+      expects: "publicDocuments",
+      prepare: async () => graphqlTarget(graphqlUrl(stack.noMetricsGateway), PUBLIC_QUERY),
     },
     {
       id: "H0",

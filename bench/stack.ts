@@ -27,6 +27,11 @@ export interface BenchStack {
   statelessGateway: ChildService;
   /** A gateway with SESSION_CACHE=on, subscribed to the session service's events on its Redis. */
   cachedGateway: ChildService;
+  /** The main gateway's configuration plus METRICS_PORT: per-request metrics recorded, served at metricsUrl. */
+  metricsGateway: ChildService;
+  metricsUrl: string;
+  /** Its twin without METRICS_PORT (as the main gateway): nothing recorded. */
+  noMetricsGateway: ChildService;
   hiveGateway: ChildService;
   hiveTokens: HiveTokenIssuer;
   /** Every process of the stack whose CPU time the benchmark reads (the Redis servers only when private). */
@@ -35,7 +40,8 @@ export interface BenchStack {
 }
 
 /** The gateway processes a scenario can run against, by the name the stack starts them under. */
-export type GatewayProcess = "gateway" | "cached-gateway" | "stateless-gateway" | "hive-gateway";
+export type GatewayProcess =
+  "gateway" | "cached-gateway" | "stateless-gateway" | "gateway-metrics" | "gateway-no-metrics" | "hive-gateway";
 
 export interface StackOptions {
   redisUrl: string | null;
@@ -98,8 +104,19 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
       BCRYPT_COST: String(options.bcryptCost),
       SUPERGRAPH_PATH: path.join(REPO_ROOT, "supergraph.graphql"),
     };
-    const [sessionPort, authPort, documentsPort, gatewayPort, replicaPort, statelessPort, hivePort, cachedPort] =
-      await Promise.all(Array.from({ length: 8 }, () => freePort()));
+    const [
+      sessionPort,
+      authPort,
+      documentsPort,
+      gatewayPort,
+      replicaPort,
+      statelessPort,
+      hivePort,
+      cachedPort,
+      metricsGatewayPort,
+      metricsPort,
+      noMetricsGatewayPort,
+    ] = await Promise.all(Array.from({ length: 11 }, () => freePort()));
     const session = await startChild(
       "session",
       "subgraphs/session/src/main.ts",
@@ -130,63 +147,81 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
     proxy = await startCountingProxy(session.origin);
     const subgraphs = { SESSION_URL: session.origin, AUTH_URL: auth.origin, DOCUMENTS_URL: documents.origin };
     const hiveTokens = await createHiveTokenIssuer();
-    const [gateway, gatewayReplica, statelessGateway, hiveGateway, cachedGateway] = await Promise.all([
-      startChild(
-        "gateway",
-        "gateway/src/main.ts",
-        gatewayPort as number,
-        {
+    const gatewayEnv = (port: number | undefined): NodeJS.ProcessEnv => ({
+      ...base,
+      ...subgraphs,
+      GATEWAY_PORT: String(port),
+      // The login storm gives each of its loops a client address of its own.
+      TRUSTED_PROXIES: "127.0.0.1",
+    });
+    const [gateway, gatewayReplica, statelessGateway, hiveGateway, cachedGateway, metricsGateway, noMetricsGateway] =
+      await Promise.all([
+        startChild(
+          "gateway",
+          "gateway/src/main.ts",
+          gatewayPort as number,
+          gatewayEnv(gatewayPort),
+          flagsFor("gateway"),
+        ),
+        startChild("gateway-replica", "gateway/src/main.ts", replicaPort as number, {
           ...base,
           ...subgraphs,
-          GATEWAY_PORT: String(gatewayPort),
-          // The login storm gives each of its loops a client address of its own.
-          TRUSTED_PROXIES: "127.0.0.1",
-        },
-        flagsFor("gateway"),
-      ),
-      startChild("gateway-replica", "gateway/src/main.ts", replicaPort as number, {
-        ...base,
-        ...subgraphs,
-        SESSION_URL: proxy.origin,
-        GATEWAY_PORT: String(replicaPort),
-      }),
-      startChild(
-        "stateless-gateway",
-        "bench/peers/stateless-gateway.ts",
-        statelessPort as number,
-        {
-          ...base,
-          ...subgraphs,
-          GATEWAY_PORT: String(statelessPort),
-        },
-        flagsFor("stateless-gateway"),
-      ),
-      startChild(
-        "hive-gateway",
-        "bench/peers/hive-gateway.ts",
-        hivePort as number,
-        {
-          ...base,
-          ...subgraphs,
-          HIVE_PORT: String(hivePort),
-          JWT_PUBLIC_KEY: hiveTokens.publicKeyPem,
-        },
-        flagsFor("hive-gateway"),
-      ),
-      startChild(
-        "cached-gateway",
-        "gateway/src/main.ts",
-        cachedPort as number,
-        {
-          ...base,
-          ...subgraphs,
-          REDIS_URL: sessionRedisUrl,
-          SESSION_CACHE: "on",
-          GATEWAY_PORT: String(cachedPort),
-        },
-        flagsFor("cached-gateway"),
-      ),
-    ]);
+          SESSION_URL: proxy.origin,
+          GATEWAY_PORT: String(replicaPort),
+        }),
+        startChild(
+          "stateless-gateway",
+          "bench/peers/stateless-gateway.ts",
+          statelessPort as number,
+          {
+            ...base,
+            ...subgraphs,
+            GATEWAY_PORT: String(statelessPort),
+          },
+          flagsFor("stateless-gateway"),
+        ),
+        startChild(
+          "hive-gateway",
+          "bench/peers/hive-gateway.ts",
+          hivePort as number,
+          {
+            ...base,
+            ...subgraphs,
+            HIVE_PORT: String(hivePort),
+            JWT_PUBLIC_KEY: hiveTokens.publicKeyPem,
+          },
+          flagsFor("hive-gateway"),
+        ),
+        startChild(
+          "cached-gateway",
+          "gateway/src/main.ts",
+          cachedPort as number,
+          {
+            ...base,
+            ...subgraphs,
+            REDIS_URL: sessionRedisUrl,
+            SESSION_CACHE: "on",
+            GATEWAY_PORT: String(cachedPort),
+          },
+          flagsFor("cached-gateway"),
+        ),
+        // Twins of the main gateway that serve one scenario each: metrics on against off, and between them what serving
+        // a single scenario does to a gateway process's cost (see docs/performance.md).
+        startChild(
+          "gateway-metrics",
+          "gateway/src/main.ts",
+          metricsGatewayPort as number,
+          { ...gatewayEnv(metricsGatewayPort), METRICS_PORT: String(metricsPort) },
+          flagsFor("gateway-metrics"),
+        ),
+        startChild(
+          "gateway-no-metrics",
+          "gateway/src/main.ts",
+          noMetricsGatewayPort as number,
+          gatewayEnv(noMetricsGatewayPort),
+          flagsFor("gateway-no-metrics"),
+        ),
+      ]);
     return {
       keys,
       redis,
@@ -196,12 +231,24 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
       sessionProxy: proxy,
       statelessGateway,
       cachedGateway,
+      metricsGateway,
+      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      noMetricsGateway,
       hiveGateway,
       hiveTokens,
       processes: [
-        ...[session, auth, documents, gateway, gatewayReplica, statelessGateway, hiveGateway, cachedGateway].map(
-          ({ name, pid }) => ({ name, pid }),
-        ),
+        ...[
+          session,
+          auth,
+          documents,
+          gateway,
+          gatewayReplica,
+          statelessGateway,
+          hiveGateway,
+          cachedGateway,
+          metricsGateway,
+          noMetricsGateway,
+        ].map(({ name, pid }) => ({ name, pid })),
         ...(sessionRedisProcess === null ? [] : [{ name: "session-redis", pid: sessionRedisProcess.pid }]),
         ...(redisProcess === null ? [] : [{ name: "redis", pid: redisProcess.pid }]),
       ],

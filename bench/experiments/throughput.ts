@@ -45,7 +45,10 @@ function medianByProcess(runs: readonly ScenarioRun[]): Record<string, number> {
   return medians;
 }
 
-/** Warms every scenario up, then runs them in turn (A B C D … A B C D …) so drift hits all of them alike. */
+/**
+ * Warms every scenario up, then runs them in turn, forwards in odd rounds and backwards in even ones (A B … H H … B
+ * A …), so drift hits all of them alike and neither member of a neighbouring pair always runs first.
+ */
 export async function measureThroughput(
   scenarios: Scenario[],
   processes: readonly MeteredProcess[],
@@ -57,7 +60,8 @@ export async function measureThroughput(
   }
   const runs = new Map<string, ScenarioRun[]>(scenarios.map((scenario) => [scenario.id, []]));
   for (let round = 1; round <= options.rounds; round++) {
-    for (const scenario of scenarios) {
+    const order = round % 2 === 1 ? scenarios : [...scenarios].reverse();
+    for (const scenario of order) {
       const result = await meteredRun(scenario, processes, options.connections, options.durationSeconds);
       runs.get(scenario.id)?.push(result);
       const gatewayCpu = result.cpuMicrosPerRequest[scenario.process] ?? Number.NaN;

@@ -79,13 +79,6 @@ export function statusClass(status: number | "aborted"): string {
   return status === "aborted" ? "aborted" : `${Math.floor(status / 100)}xx`;
 }
 
-// Every service's requests (observeRequests, in the kit) are counted here, for any process that loads the runtime.
-onRequestFinished(({ service, status, seconds, operationType }) => {
-  const labels = { service, status_class: statusClass(status), operation_type: operationType ?? "none" };
-  httpRequests.inc(labels);
-  httpRequestDuration.observe(labels, seconds);
-});
-
 export interface MetricsConfig {
   port: number;
   host: string;
@@ -93,8 +86,9 @@ export interface MetricsConfig {
 
 /**
  * METRICS_PORT / METRICS_HOST. A single service serves metrics only when METRICS_PORT is set (four services on one
- * machine cannot share a default port); `pnpm start` passes 9464. Loopback unless METRICS_HOST says otherwise:
- * metrics name internal details nobody outside should read.
+ * machine cannot share a default port); `pnpm start` passes 9464. Unset, the process records no per-request metrics
+ * either (see metricsRecording). Loopback unless METRICS_HOST says otherwise: metrics name internal details nobody
+ * outside should read.
  */
 export function readMetricsConfig(reader: EnvReader, defaultPort?: number): MetricsConfig | null {
   const port = reader.optional("METRICS_PORT") === undefined ? defaultPort : reader.port("METRICS_PORT", 0);
@@ -102,13 +96,27 @@ export function readMetricsConfig(reader: EnvReader, defaultPort?: number): Metr
   return { port, host: reader.string("METRICS_HOST", "127.0.0.1") };
 }
 
-let defaultsCollected = false;
+let recording = false;
 
-/** Serves the registry as Prometheus text at GET /metrics, with Node's default metrics. */
+/**
+ * Whether this process records its per-request metrics: only once it serves them (serveMetrics), so a process
+ * nobody can scrape (METRICS_PORT unset) pays nothing per request for them.
+ */
+export function metricsRecording(): boolean {
+  return recording;
+}
+
+/** Serves the registry as Prometheus text at GET /metrics, with Node's default metrics; recording starts here. */
 export async function serveMetrics(config: MetricsConfig): Promise<{ url: string; close(): Promise<void> }> {
-  if (!defaultsCollected) {
+  if (!recording) {
+    recording = true;
     collectDefaultMetrics();
-    defaultsCollected = true;
+    // Every service's requests (observeRequests, in the kit) are counted here, whichever services the process runs.
+    onRequestFinished(({ service, status, seconds, operationType }) => {
+      const labels = { service, status_class: statusClass(status), operation_type: operationType ?? "none" };
+      httpRequests.inc(labels);
+      httpRequestDuration.observe(labels, seconds);
+    });
   }
   const server: Server = createServer((req, res) => {
     if (req.method !== "GET" || req.url?.split("?", 1)[0] !== "/metrics") {
