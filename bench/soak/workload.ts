@@ -37,6 +37,12 @@ export const ROTATIONS_SPENT = "signed out: the session's refresh rotations were
 /** Answers that end a session by design: what a user sees then is expected, not an error. */
 export const EXPECTED_SIGN_OUTS: ReadonlySet<string> = new Set([TIMED_OUT, ROTATIONS_SPENT]);
 
+/**
+ * What an outage may show a user: a code that says "retry later", in a 503 or beside partial data. Anything else
+ * (INTERNAL_SERVER_ERROR, a 500, no answer) is a failure, outage or not.
+ */
+export const OUTAGE_ANSWER = /^(?:200|503) (?:SESSION_STORE_UNAVAILABLE|SUBGRAPH_UNAVAILABLE|SERVICE_UNAVAILABLE)$/;
+
 export interface Outcome {
   action: string;
   at: number;

@@ -14,9 +14,11 @@ import {
 import type { GatewayContext } from "./context";
 import type { CookieConfig } from "./config";
 import { clearedSessionCookie, sessionCookie } from "./cookies";
-import type { Fetcher } from "./subgraph-fetcher";
+import { SubgraphUnreachable, type Fetcher } from "./subgraph-fetcher";
 
 const STORE_UNAVAILABLE = "SESSION_STORE_UNAVAILABLE";
+/** What a proxy or a stopped server in front of a subgraph answers while the subgraph is away. */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
 
 /** Only these subgraphs may start or end a browser session. */
@@ -81,20 +83,47 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   /**
    * A subgraph answering 503 SESSION_STORE_UNAVAILABLE (its store is down) keeps that code and message through the
    * gateway, so the client sees a retryable outage (the storeUnavailablePlugin sets the status and Retry-After)
-   * rather than a masked internal error. Any other failed response keeps @apollo/gateway's handling.
+   * rather than a masked internal error. Any other 502, 503 or 504 means the subgraph is away (unavailable()). Any
+   * other failed response keeps @apollo/gateway's handling.
    */
   override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource["errorFromResponse"]>[0]) {
-    if (response.status !== 503) return super.errorFromResponse(response);
+    if (!UNAVAILABLE_STATUSES.has(response.status)) return super.errorFromResponse(response);
     const body: unknown = await this.parseBody(response).catch(() => null);
     const first: unknown = isRecord(body) && Array.isArray(body.errors) ? body.errors[0] : undefined;
     const extensions = isRecord(first) && isRecord(first.extensions) ? first.extensions : {};
-    if (extensions.code !== STORE_UNAVAILABLE) {
-      return new GraphQLError(`${response.status}: ${response.statusText}`, {
-        extensions: { response: { status: response.status, body } },
-      });
+    if (response.status !== 503 || extensions.code !== STORE_UNAVAILABLE) {
+      return this.unavailable(`answered ${response.status}`);
     }
     const message = isRecord(first) && typeof first.message === "string" ? first.message : "Service unavailable";
     return new GraphQLError(message, { extensions: { code: STORE_UNAVAILABLE } });
+  }
+
+  /**
+   * Called with every error of a fetch. A subgraph that could not be reached, or whose 2xx answer was no GraphQL
+   * response (a proxy's page), is unavailable(); anything else stays as it is, to be masked as internal.
+   */
+  override didEncounterError(error: Error, _request: unknown, response?: { ok: boolean }): never {
+    if (error instanceof SubgraphUnreachable) throw this.unavailable(error.message);
+    if (response?.ok === true) throw this.unavailable(`no GraphQL response: ${error.message}`);
+    throw error;
+  }
+
+  /**
+   * A retryable outage instead of an internal error. The session subgraph away is the session store away for the
+   * client, as when the gateway's own lookup fails: 503 SESSION_STORE_UNAVAILABLE for refreshSession or logout as
+   * for a credentialed query. Any other subgraph: SUBGRAPH_UNAVAILABLE with its name; what else the request asked
+   * for is still answered. The reason (it may name an address) goes to the log only.
+   */
+  private unavailable(reason: string): GraphQLError {
+    this.logger.warn("subgraph_unavailable", { subgraph: this.subgraphName, reason });
+    if (this.subgraphName === "session") {
+      return new GraphQLError("The session store is unavailable; try again shortly", {
+        extensions: { code: STORE_UNAVAILABLE },
+      });
+    }
+    return new GraphQLError(`The ${this.subgraphName} service is unavailable; try again in a moment`, {
+      extensions: { code: "SUBGRAPH_UNAVAILABLE", serviceName: this.subgraphName },
+    });
   }
 
   private setCookie(context: GatewayContext, cookie: string): void {

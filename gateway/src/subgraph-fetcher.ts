@@ -90,6 +90,14 @@ export class SubgraphFetchFailed extends Error {
   }
 }
 
+/** The connection failed (refused, reset) or the answer did not come in time: the subgraph may answer a retry. */
+export class SubgraphUnreachable extends SubgraphFetchFailed {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "SubgraphUnreachable";
+  }
+}
+
 /**
  * The gateway's fetcher for subgraph calls: node:http on keep-alive connections, the body read into one buffer.
  * @apollo/gateway's default (make-fetch-happen on @npmcli/agent) cost ~300 µs of gateway CPU per fetch in the
@@ -122,10 +130,11 @@ export function createSubgraphFetcher(options: { maxBytes: number; timeoutMs: nu
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
-        reject(error instanceof SubgraphFetchFailed ? error : new SubgraphFetchFailed(error.message));
+        // A socket's own error (ECONNREFUSED, ECONNRESET) means the subgraph is unreachable.
+        reject(error instanceof SubgraphFetchFailed ? error : new SubgraphUnreachable(error.message));
         request.destroy();
       };
-      const deadline = setTimeout(() => fail(new SubgraphFetchFailed("timed out")), options.timeoutMs);
+      const deadline = setTimeout(() => fail(new SubgraphUnreachable("timed out")), options.timeoutMs);
       request.on("error", fail);
       request.once("response", (response) => {
         const chunks: Buffer[] = [];

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createSubgraphFetcher, SubgraphFetchFailed } from "../src/subgraph-fetcher";
+import { createSubgraphFetcher, SubgraphFetchFailed, SubgraphUnreachable } from "../src/subgraph-fetcher";
 
 describe("the gateway's subgraph fetcher", () => {
   let server: http.Server;
@@ -41,22 +41,22 @@ describe("the gateway's subgraph fetcher", () => {
     await expect(response.json()).resolves.toEqual({ method: "POST", header: "signed", body: '{"query":"{ a }"}' });
   });
 
-  it("fails an answer larger than its bound, and one slower than its deadline", async () => {
-    await expect(fetcher.fetcher(`${origin}/large`, { method: "POST", body: "{}" })).rejects.toThrow(
-      new SubgraphFetchFailed("answer too large"),
-    );
-    await expect(fetcher.fetcher(`${origin}/hang`, { method: "POST", body: "{}" })).rejects.toThrow(
-      new SubgraphFetchFailed("timed out"),
-    );
+  it("fails an answer larger than its bound, and one slower than its deadline (that one as unreachable)", async () => {
+    const large = fetcher.fetcher(`${origin}/large`, { method: "POST", body: "{}" });
+    await expect(large).rejects.toThrow(new SubgraphFetchFailed("answer too large"));
+    await expect(large).rejects.not.toBeInstanceOf(SubgraphUnreachable);
+    const slow = fetcher.fetcher(`${origin}/hang`, { method: "POST", body: "{}" });
+    await expect(slow).rejects.toThrow(new SubgraphUnreachable("timed out"));
+    await expect(slow).rejects.toBeInstanceOf(SubgraphUnreachable);
   });
 
-  it("fails promptly when nothing listens", async () => {
+  it("fails promptly, as unreachable, when nothing listens", async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
     await expect(fetcher.fetcher(`http://127.0.0.1:${port}/graphql`, { method: "POST" })).rejects.toBeInstanceOf(
-      SubgraphFetchFailed,
+      SubgraphUnreachable,
     );
   });
 });

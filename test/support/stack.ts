@@ -26,8 +26,16 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** The real gateway and the three real subgraphs, each on port 0, wired together over HTTP. */
-export async function startStack(kind: StoreKind, extraEnv: Env = {}, gatewayEnv: Env = {}): Promise<Stack> {
+/**
+ * The real gateway and the three real subgraphs, each on port 0, wired together over HTTP. `serviceEnv` adds to one
+ * subgraph's environment only (its own Redis, to fail it alone).
+ */
+export async function startStack(
+  kind: StoreKind,
+  extraEnv: Env = {},
+  gatewayEnv: Env = {},
+  serviceEnv: Partial<Record<"session" | "auth" | "documents", Env>> = {},
+): Promise<Stack> {
   const keysDir = await mkdtemp(path.join(tmpdir(), "fedsession-keys-"));
   // Production refuses development keys, so a production-mode stack gets a production set.
   const keys = await generateKeyMaterial(extraEnv.NODE_ENV !== "production");
@@ -56,10 +64,16 @@ export async function startStack(kind: StoreKind, extraEnv: Env = {}, gatewayEnv
   };
   let urls: Record<"session" | "auth" | "documents" | "gateway", string>;
   try {
-    const session = (running.session = await startSession(baseEnv, loggerFor("session")));
+    const session = (running.session = await startSession({ ...baseEnv, ...serviceEnv.session }, loggerFor("session")));
     const sessionBase = new URL(session.url).origin;
-    const auth = (running.auth = await startAuth({ ...baseEnv, SESSION_URL: sessionBase }, loggerFor("auth")));
-    const documents = (running.documents = await startDocuments(baseEnv, loggerFor("documents")));
+    const auth = (running.auth = await startAuth(
+      { ...baseEnv, SESSION_URL: sessionBase, ...serviceEnv.auth },
+      loggerFor("auth"),
+    ));
+    const documents = (running.documents = await startDocuments(
+      { ...baseEnv, ...serviceEnv.documents },
+      loggerFor("documents"),
+    ));
     const gateway = (running.gateway = await startGateway(
       {
         ...baseEnv,

@@ -12,6 +12,10 @@ export const ERROR_CODES = {
   BAD_USER_INPUT: "BAD_USER_INPUT",
   RATE_LIMITED: "RATE_LIMITED",
   SESSION_STORE_UNAVAILABLE: "SESSION_STORE_UNAVAILABLE",
+  /** A subgraph's own store failed (retry later); the gateway answers 503 when nothing else could be answered. */
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** The gateway could not reach a subgraph, or got no GraphQL answer from it (retry later); names it in serviceName. */
+  SUBGRAPH_UNAVAILABLE: "SUBGRAPH_UNAVAILABLE",
   RESPONSE_TOO_LARGE: "RESPONSE_TOO_LARGE",
   COST_ESTIMATED_TOO_EXPENSIVE: "COST_ESTIMATED_TOO_EXPENSIVE",
   GRAPHQL_PARSE_FAILED: "GRAPHQL_PARSE_FAILED",
@@ -60,6 +64,47 @@ export class PublicError extends GraphQLError {
   }
 }
 
+/**
+ * A store the subgraph depends on failed (down, timed out, refused): SERVICE_UNAVAILABLE, so a client retries later
+ * instead of reporting a bug. The cause stays on the server: maskUnexpectedErrors logs it.
+ *
+ * @example
+ * const store = failuresAs(createRedisInvoiceStore(redis), (cause) => new ServiceUnavailable("invoices", { cause }));
+ */
+export class ServiceUnavailable extends PublicError {
+  constructor(what: string, options: { cause: unknown }) {
+    super(ERROR_CODES.SERVICE_UNAVAILABLE, `The ${what} store is unavailable; try again in a moment`);
+    this.name = "ServiceUnavailable";
+    this.cause = options.cause;
+  }
+}
+
+/**
+ * The same store (an object of async methods), every failed call rethrown as `toError(cause)`, so the resolver edge
+ * can tell an outage from a bug without knowing the store client's error types. The store's own typed errors
+ * (`isDomainError`) pass through unchanged.
+ */
+export function failuresAs<T extends object>(
+  store: T,
+  toError: (cause: unknown) => Error,
+  isDomainError: (error: unknown) => boolean = () => false,
+): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(store)) {
+    wrapped[name] =
+      typeof member === "function"
+        ? async (...args: unknown[]) => {
+            try {
+              return await (member as (...args: unknown[]) => Promise<unknown>).apply(store, args);
+            } catch (error) {
+              throw isDomainError(error) ? error : toError(error);
+            }
+          }
+        : member;
+  }
+  return wrapped as T;
+}
+
 export interface MaskOptions {
   /**
    * The gateway's setting: an error relayed from a subgraph (it carries `serviceName`) keeps a code that
@@ -90,9 +135,14 @@ function withoutServerDetail(formatted: GraphQLFormattedError): GraphQLFormatted
  */
 export function maskUnexpectedErrors(logger: KitLogger, options: MaskOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof ServiceUnavailable) {
+      // The client learns only that it may retry; operators need what failed.
+      const cause = original.cause instanceof Error ? original.cause.message : String(original.cause);
+      logger.warn("store_unavailable", { message: original.message, cause, path: formatted.path?.join(".") });
+    }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && PLATFORM_CODES.has(code)) return withoutServerDetail(formatted);
-    const original = unwrapResolverError(error);
     if (original instanceof PublicError) return withoutServerDetail(formatted);
     const relayed = typeof formatted.extensions?.serviceName === "string";
     if (options.relayedFromSubgraphs && relayed && typeof code === "string" && isPublicErrorCode(code)) {

@@ -1,5 +1,13 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { ERROR_CODES, isPublicErrorCode, maskUnexpectedErrors, PublicError, type KitLogger } from "../src";
+import {
+  ERROR_CODES,
+  failuresAs,
+  isPublicErrorCode,
+  maskUnexpectedErrors,
+  PublicError,
+  ServiceUnavailable,
+  type KitLogger,
+} from "../src";
 
 function recordingLogger(): KitLogger & { lines: string[] } {
   const lines: string[] = [];
@@ -96,5 +104,45 @@ describe("maskUnexpectedErrors", () => {
     });
     const notRelayed = new GraphQLError("No such invoice", { extensions: { code: "NOT_FOUND" } });
     expect(gateway(formattedOf(notRelayed), notRelayed).extensions).toEqual({ code: "INTERNAL_SERVER_ERROR" });
+  });
+});
+
+describe("a store's outage", () => {
+  const store = {
+    read: async (id: string) => {
+      if (id === "missing") throw new RangeError("no such record");
+      throw new Error("connect ECONNREFUSED 10.0.0.3:6379");
+    },
+  };
+  const wrapped = failuresAs(
+    store,
+    (cause) => new ServiceUnavailable("invoices", { cause }),
+    (error) => error instanceof RangeError,
+  );
+
+  it("failuresAs turns a failed call into the given error, and lets the store's own errors through", async () => {
+    await expect(wrapped.read("missing")).rejects.toBeInstanceOf(RangeError);
+    const failure: unknown = await wrapped.read("i1").catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ServiceUnavailable);
+    expect((failure as ServiceUnavailable).cause).toEqual(new Error("connect ECONNREFUSED 10.0.0.3:6379"));
+  });
+
+  it("reaches the client as SERVICE_UNAVAILABLE with no detail, and the log with its cause", async () => {
+    const lines: { event: string; fields: unknown }[] = [];
+    const record = (event: string, fields?: unknown) => void lines.push({ event, fields });
+    const mask = maskUnexpectedErrors({ info: record, warn: record, error: record });
+    const failure = (await wrapped.read("i1").catch((error: unknown) => error)) as ServiceUnavailable;
+    const located = new GraphQLError(failure.message, { path: ["invoice"], originalError: failure });
+    expect(mask(formattedOf(located), located)).toEqual({
+      message: "The invoices store is unavailable; try again in a moment",
+      path: ["invoice"],
+      extensions: { code: "SERVICE_UNAVAILABLE" },
+    });
+    expect(lines).toEqual([
+      {
+        event: "store_unavailable",
+        fields: expect.objectContaining({ cause: "connect ECONNREFUSED 10.0.0.3:6379", path: "invoice" }),
+      },
+    ]);
   });
 });

@@ -1,3 +1,5 @@
+import { failuresAs } from "@fedsession/subgraph-kit";
+
 /** The auth store (users, login counters) failed: down, timed out, or refused. Callers answer 503, never guess. */
 export class AuthStoreUnavailable extends Error {
   constructor(options: { cause: unknown }) {
@@ -12,18 +14,5 @@ export class AuthStoreUnavailable extends Error {
  * (`isDomainError`) pass through unchanged.
  */
 export function failuresAsUnavailable<T extends object>(store: T, isDomainError: (error: unknown) => boolean): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, member] of Object.entries(store)) {
-    wrapped[name] =
-      typeof member === "function"
-        ? async (...args: unknown[]) => {
-            try {
-              return await (member as (...args: unknown[]) => Promise<unknown>).apply(store, args);
-            } catch (error) {
-              throw isDomainError(error) ? error : new AuthStoreUnavailable({ cause: error });
-            }
-          }
-        : member;
-  }
-  return wrapped as T;
+  return failuresAs(store, (cause) => new AuthStoreUnavailable({ cause }), isDomainError);
 }

@@ -1,4 +1,5 @@
 import type { RedisClient } from "@fedsession/runtime";
+import { failuresAs, ServiceUnavailable } from "@fedsession/subgraph-kit";
 import type { DocumentRecord, DocumentStore } from "./document-store";
 
 // Hash tags keep each key in the slot of its own id; no command here touches two keys, so Redis Cluster is fine.
@@ -33,7 +34,8 @@ const present = (docs: (DocumentRecord | null)[]): DocumentRecord[] => docs.filt
 /**
  * Documents as JSON under `document:{id}`, indexed by owner and by visibility in sorted sets scored by createdAt.
  * The document is written before its index entries and deleted before them, so an interrupted write can leave at most
- * an index entry without a document, which every reader skips.
+ * an index entry without a document, which every reader skips. Every failure is an outage to the client
+ * (SERVICE_UNAVAILABLE, retry later): this store has no errors of its own a client could act on.
  */
 export function createRedisDocumentStore(redis: RedisClient): DocumentStore {
   // Separate GETs rather than MGET: the ids hash to different slots, and auto-pipelining sends them in one round trip.
@@ -45,7 +47,7 @@ export function createRedisDocumentStore(redis: RedisClient): DocumentStore {
       }),
     );
 
-  return {
+  const store: DocumentStore = {
     async create(doc, maxPerOwner) {
       await redis.set(documentKey(doc.id), JSON.stringify(doc));
       const ownerIndex = ownerIndexKey(doc.ownerId);
@@ -112,4 +114,5 @@ export function createRedisDocumentStore(redis: RedisClient): DocumentStore {
       return deleted === 1;
     },
   };
+  return failuresAs(store, (cause) => new ServiceUnavailable("documents", { cause }));
 }
