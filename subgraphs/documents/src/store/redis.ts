@@ -7,8 +7,21 @@ const documentKey = (id: string) => `document:{${id}}`;
 const ownerIndexKey = (ownerId: string) => `owner-documents:{${ownerId}}`;
 const PUBLIC_INDEX_KEY = "public-documents";
 
+/** A stored value that is no document: corrupt data, which no retry mends, so it is a bug to the client, not an outage. */
+class MalformedDocument extends Error {
+  constructor() {
+    super("stored document is malformed");
+    this.name = "MalformedDocument";
+  }
+}
+
 function parseDocument(text: string): DocumentRecord {
-  const value = JSON.parse(text) as Partial<DocumentRecord>;
+  let value: Partial<DocumentRecord>;
+  try {
+    value = JSON.parse(text) as Partial<DocumentRecord>;
+  } catch {
+    throw new MalformedDocument();
+  }
   if (
     typeof value.id !== "string" ||
     typeof value.ownerId !== "string" ||
@@ -17,7 +30,7 @@ function parseDocument(text: string): DocumentRecord {
     typeof value.public !== "boolean" ||
     typeof value.createdAt !== "number"
   ) {
-    throw new Error("stored document is malformed");
+    throw new MalformedDocument();
   }
   return {
     id: value.id,
@@ -34,8 +47,8 @@ const present = (docs: (DocumentRecord | null)[]): DocumentRecord[] => docs.filt
 /**
  * Documents as JSON under `document:{id}`, indexed by owner and by visibility in sorted sets scored by createdAt.
  * The document is written before its index entries and deleted before them, so an interrupted write can leave at most
- * an index entry without a document, which every reader skips. Every failure is an outage to the client
- * (SERVICE_UNAVAILABLE, retry later): this store has no errors of its own a client could act on.
+ * an index entry without a document, which every reader skips. Every failure but a malformed document is an outage
+ * to the client (SERVICE_UNAVAILABLE, retry later).
  */
 export function createRedisDocumentStore(redis: RedisClient): DocumentStore {
   // Separate GETs rather than MGET: the ids hash to different slots, and auto-pipelining sends them in one round trip.
@@ -114,5 +127,9 @@ export function createRedisDocumentStore(redis: RedisClient): DocumentStore {
       return deleted === 1;
     },
   };
-  return failuresAs(store, (cause) => new ServiceUnavailable("documents", { cause }));
+  return failuresAs(
+    store,
+    (cause) => new ServiceUnavailable("documents", { cause }),
+    (error) => error instanceof MalformedDocument,
+  );
 }
