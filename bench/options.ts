@@ -4,7 +4,10 @@ export interface BenchOptions {
   quick: boolean;
   /** Closed-loop seconds per scenario and round. */
   durationSeconds: number;
+  /** Warm-up of each scenario; a gateway process serving fewer scenarios than the main one gets more per scenario. */
   warmupSeconds: number;
+  /** Unmeasured seconds of a scenario's load right before each of its measured runs (0: none). */
+  settleSeconds: number;
   rounds: number;
   connections: number;
   /** Seconds per open-loop and login-storm run. */
@@ -51,6 +54,7 @@ export function readOptions(argv: readonly string[], env: Env): BenchOptions {
     quick,
     durationSeconds: reader.integer("BENCH_DURATION", quick ? 1 : 5, { min: 1, max: 600 }),
     warmupSeconds: reader.integer("BENCH_WARMUP", quick ? 1 : 3, { min: 1, max: 60 }),
+    settleSeconds: reader.integer("BENCH_SETTLE", quick ? 0 : 1, { min: 0, max: 60 }),
     rounds: reader.integer("BENCH_ROUNDS", 3, { min: 1, max: 50 }),
     connections: reader.integer("BENCH_CONNECTIONS", 32, { min: 1, max: 1024 }),
     openLoopSeconds: reader.integer("BENCH_OPEN_LOOP_DURATION", quick ? 1 : 5, { min: 1, max: 600 }),

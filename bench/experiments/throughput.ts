@@ -23,14 +23,20 @@ export interface ScenarioFigures {
   runs: ScenarioRun[];
 }
 
-/** One closed-loop run with every process's CPU time read before and after. */
+/**
+ * One closed-loop run with every process's CPU time read before and after, after `settleSeconds` of the same load
+ * unmeasured: a gateway process that sat idle while other scenarios ran costs more per request for its first
+ * seconds back (docs/performance.md, "Why a gateway process that serves one scenario costs more").
+ */
 export async function meteredRun(
   scenario: Scenario,
   processes: readonly MeteredProcess[],
   connections: number,
   seconds: number,
+  settleSeconds = 0,
 ): Promise<ScenarioRun> {
   const target = await scenario.prepare();
+  if (settleSeconds > 0) await runClosedLoop(target, connections, settleSeconds);
   const before = cpuSnapshot(processes);
   const result = await runClosedLoop(target, connections, seconds);
   return { ...result, cpuMicrosPerRequest: cpuPerRequest(before, cpuSnapshot(processes), result.sent) };
@@ -52,17 +58,35 @@ function medianByProcess(runs: readonly ScenarioRun[]): Record<string, number> {
 export async function measureThroughput(
   scenarios: Scenario[],
   processes: readonly MeteredProcess[],
-  options: { rounds: number; connections: number; durationSeconds: number; warmupSeconds: number },
+  options: {
+    rounds: number;
+    connections: number;
+    durationSeconds: number;
+    warmupSeconds: number;
+    settleSeconds: number;
+  },
   log: (line: string) => void,
 ): Promise<ScenarioFigures[]> {
+  // Every gateway process is warmed up as long as the one serving the most scenarios (the main gateway, five), its
+  // time shared among its scenarios: V8 is still optimising a process after one scenario's few seconds.
+  const scenariosOf = new Map<string, number>();
+  for (const { process } of scenarios) scenariosOf.set(process, (scenariosOf.get(process) ?? 0) + 1);
+  const most = Math.max(...scenariosOf.values());
   for (const scenario of scenarios) {
-    await runClosedLoop(await scenario.prepare(), options.connections, options.warmupSeconds);
+    const seconds = Math.ceil((options.warmupSeconds * most) / (scenariosOf.get(scenario.process) ?? 1));
+    await runClosedLoop(await scenario.prepare(), options.connections, seconds);
   }
   const runs = new Map<string, ScenarioRun[]>(scenarios.map((scenario) => [scenario.id, []]));
   for (let round = 1; round <= options.rounds; round++) {
     const order = round % 2 === 1 ? scenarios : [...scenarios].reverse();
     for (const scenario of order) {
-      const result = await meteredRun(scenario, processes, options.connections, options.durationSeconds);
+      const result = await meteredRun(
+        scenario,
+        processes,
+        options.connections,
+        options.durationSeconds,
+        options.settleSeconds,
+      );
       runs.get(scenario.id)?.push(result);
       const gatewayCpu = result.cpuMicrosPerRequest[scenario.process] ?? Number.NaN;
       log(
