@@ -641,7 +641,8 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
           .map((sample) => sample.ms.toFixed(0))
           .join(", ")} ms; flood: ${JSON.stringify(outcomes)}\n`,
       );
-      // By construction: when the victim joined the queue, at most one flood operation was queued or running.
+      // By construction: when the victim joined the queue, at most one flood operation was queued or running. This
+      // order, not the printed wall-clock times, is the assertion: on a loaded machine one bcrypt can take a second.
       let floodAhead = 0;
       let waiting = false;
       for (const event of events) {
@@ -654,7 +655,6 @@ describe.each(storeKinds)("auth subgraph over HTTP (%s stores)", (_kind, connect
       expect(events.filter((event) => event === "victim compared")).toHaveLength(during.length);
       for (const sample of during) {
         expect(sample.response.body.errors).toBeUndefined();
-        expect(sample.ms).toBeLessThan(2000);
       }
       expect(outcomes.other).toBe(0);
       expect(outcomes.succeeded).toBeGreaterThan(0);
