@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -28,23 +31,36 @@ export async function stopAllChildren(): Promise<void> {
   await Promise.all(services.map((service) => service.stop()));
 }
 
-function keepTail(child: ChildProcess): { recentLog: () => string; recentProblems: () => string[] } {
-  const lines: string[] = [];
-  const problems: string[] = [];
-  const keep = (kept: string[], line: string) => {
-    kept.push(line);
-    if (kept.length > KEPT_LOG_LINES) kept.shift();
+/**
+ * Every child writes its log to a file of its own, not to a pipe this process reads: this process also generates the
+ * load, and reading the children's pipes took its CPU (149–278 µs per request against 121–172 µs with files), while
+ * a synchronous log write into a pipe cost the session service 230–290 µs per line against 45–49 µs into a file.
+ */
+let logDirectory: string | undefined;
+
+function logFileFor(name: string): string {
+  if (logDirectory === undefined) {
+    const directory = mkdtempSync(path.join(os.tmpdir(), "fedsession-bench-logs-"));
+    logDirectory = directory;
+    registerCleanup(() => rm(directory, { recursive: true, force: true }));
+  }
+  return path.join(logDirectory, `${name}-${Date.now()}.log`);
+}
+
+/** The file's lines, or none once the run's log folder is gone. */
+function logLines(file: string): string[] {
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  return text.split("\n").filter((line) => line.trim() !== "");
+}
+
+function logTail(file: string): { recentLog: () => string; recentProblems: () => string[] } {
+  return {
+    recentLog: () => logLines(file).slice(-KEPT_LOG_LINES).join("\n"),
+    recentProblems: () =>
+      logLines(file)
+        .filter((line) => /"level":"(error|warn)"/.test(line))
+        .slice(-KEPT_LOG_LINES),
   };
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) {
-      if (line.trim() === "") continue;
-      keep(lines, line);
-      if (/"level":"(error|warn)"/.test(line)) keep(problems, line);
-    }
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  return { recentLog: () => lines.join("\n"), recentProblems: () => [...problems] };
 }
 
 async function waitForHealth(origin: string, child: ChildProcess, name: string, log: () => string): Promise<void> {
@@ -76,15 +92,18 @@ export async function startChild(
   env: NodeJS.ProcessEnv,
   nodeArgs: string[] = [],
 ): Promise<ChildService> {
+  const logFile = logFileFor(name);
+  const log = openSync(logFile, "a");
   const child = spawn(process.execPath, ["--import", "tsx", ...nodeArgs, path.resolve(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     env,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", log, log],
   });
+  closeSync(log);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name} could not be spawned`);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const { recentLog, recentProblems } = keepTail(child);
+  const { recentLog, recentProblems } = logTail(logFile);
   const origin = `http://127.0.0.1:${port}`;
   const service: ChildService = {
     name,
