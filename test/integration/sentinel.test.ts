@@ -160,14 +160,17 @@ describe("Redis Sentinel failover", () => {
       const client = new BrowserClient(stack.gatewayUrl);
       const email = `failover${index}@example.com`;
       // The services may still be reaching the new group through its Sentinels: a 503 until then, then success.
+      // A 503 may still have stored the account (unconfirmed, not undone): its retry then signs in instead.
       let result = await client.request(SIGN_UP, { email });
       await untilWithin(10_000, async () => {
         if (codeOf(result) !== "SESSION_STORE_UNAVAILABLE") return true;
         result = await client.request(SIGN_UP, { email });
+        if (codeOf(result) === "BAD_USER_INPUT") result = await client.request(LOGIN, { email });
         return false;
       });
       expect(result.body.errors).toBeUndefined();
-      accounts.push({ email, userId: (result.body.data?.signUp as { user: { id: string } }).user.id });
+      const data = (result.body.data?.signUp ?? result.body.data?.login) as { user: { id: string } };
+      accounts.push({ email, userId: data.user.id });
     }
     // The last account is kept out of the traffic for the cache check, which ends all of its other sessions.
     traffic = new Traffic(stack.gatewayUrl, accounts.slice(0, 4));
@@ -197,9 +200,8 @@ describe("Redis Sentinel failover", () => {
       const triggered = Date.now();
       await failover();
       await untilWithin(RECOVERY_MS - (Date.now() - triggered), everyLiveSessionResolves);
-      const replicated = Date.now();
       await whole();
-      await untilWithin(RECOVERY_MS - (Date.now() - replicated), loginWorks);
+      await untilWithin(RECOVERY_MS, loginWorks);
       await new Promise((resolve) => setTimeout(resolve, 500));
     } finally {
       await traffic.stop();

@@ -165,8 +165,10 @@ function connect(config: RedisConfig): RedisClient {
       role: "master",
       ...credentialsOf(config),
       ...(config.sentinelPassword === undefined ? {} : { sentinelPassword: config.sentinelPassword }),
-      // Subscribes to the Sentinels' +switch-master, so a failover moves the connection at once.
-      failoverDetector: true,
+      // No failoverDetector: in ioredis 5.11 its disconnect on +switch-master, landing while a reconnect is asking a
+      // Sentinel for the primary, makes that connect reject, which ends the client for good ("Connection is closed."
+      // from then on). Clients move anyway when the old primary drops them: at once when it dies, and when Sentinel
+      // reconfigures a demoted primary (it kills its clients then); each reconnect asks the Sentinels.
       sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
       reconnectOnError: reconnectWhenDemoted,
       keyPrefix: config.keyPrefix,
